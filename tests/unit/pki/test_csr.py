@@ -1,0 +1,194 @@
+"""CSR parsing and key screening."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import subprocess
+
+import gmpy2
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from ra_console.pki.csr import CsrError, CsrInfo, check_csr, parse_csr, spki_sha256
+
+PEM = serialization.Encoding.PEM
+DER = serialization.Encoding.DER
+
+
+def _code(exc_info) -> str:
+    return exc_info.value.code
+
+
+@pytest.fixture(scope="module")
+def csr_2048(rsa2048_key, make_csr):
+    return make_csr(rsa2048_key)
+
+
+def _fermat_weak_key() -> rsa.RSAPrivateKey:
+    """RSA-2048 key whose primes are so close that Fermat factoring is instant."""
+    e = 65537
+    state = gmpy2.random_state(20260301)
+    while True:
+        p = gmpy2.next_prime(gmpy2.mpz_urandomb(state, 1024) | (3 << 1022))
+        q = gmpy2.next_prime(p + (1 << 20))
+        if gmpy2.gcd(e, (p - 1) * (q - 1)) == 1 and (p * q).bit_length() == 2048:
+            break
+    p, q = int(p), int(q)
+    d = rsa.rsa_recover_private_exponent(e, p, q)
+    numbers = rsa.RSAPrivateNumbers(
+        p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q),
+        rsa.RSAPublicNumbers(e, p * q),
+    )
+    return numbers.private_key()
+
+
+def test_pem_csr_accepted(csr_2048, rsa2048_key):
+    info = check_csr(csr_2048.public_bytes(PEM), allowed_algorithms=("RSA-2048",))
+    spki = rsa2048_key.public_key().public_bytes(
+        DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert isinstance(info, CsrInfo)
+    assert info.key_algorithm == "RSA-2048"
+    assert info.key_bits == 2048
+    assert info.public_key_der == spki
+    assert info.spki_sha256 == hashlib.sha256(spki).hexdigest()
+    assert info.spki_sha256 == spki_sha256(rsa2048_key.public_key())
+    assert info.csr_pem.startswith("-----BEGIN CERTIFICATE REQUEST-----")
+
+
+def test_der_csr_accepted(csr_2048, rsa2048_key):
+    info = check_csr(csr_2048.public_bytes(DER))
+    assert info.spki_sha256 == spki_sha256(rsa2048_key.public_key())
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["crlf_and_whitespace", "new_header", "str", "surrounding_text", "bare_base64"],
+)
+def test_pasted_pem_variants(csr_2048, variant):
+    pem = csr_2048.public_bytes(PEM).decode()
+    if variant == "crlf_and_whitespace":
+        data = ("\r\n  " + pem.replace("\n", "\r\n") + "\r\n\r\n").encode()
+    elif variant == "new_header":
+        data = pem.replace("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST").encode()
+    elif variant == "str":
+        data = pem
+    elif variant == "surrounding_text":
+        data = "Hier ist mein Antrag – bitte prüfen:\n" + pem + "\nGrüße\n"
+    else:
+        data = base64.encodebytes(csr_2048.public_bytes(DER)).decode()
+    assert parse_csr(data).public_bytes(DER) == csr_2048.public_bytes(DER)
+
+
+def test_openssl_made_csr_accepted(tmp_path, openssl):
+    out = tmp_path / "req.pem"
+    subprocess.run(
+        [openssl, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout",
+         str(tmp_path / "key.pem"), "-subj", "/CN=Test User", "-out", str(out)],
+        check=True, capture_output=True,
+    )
+    info = check_csr(out.read_bytes())
+    assert info.key_algorithm == "RSA-2048"
+
+
+def test_rsa_1024_rejected(make_csr):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    with pytest.raises(CsrError) as err:
+        check_csr(make_csr(key).public_bytes(PEM))
+    assert _code(err) == "key_size_not_allowed"
+    assert err.value.params == {"bits": 1024, "allowed": ("RSA-4096", "RSA-2048")}
+
+
+def test_rsa_4096_rejected_when_only_2048_allowed(make_csr):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
+    data = make_csr(key).public_bytes(PEM)
+    with pytest.raises(CsrError) as err:
+        check_csr(data, allowed_algorithms=("RSA-2048",))
+    assert _code(err) == "key_size_not_allowed"
+    assert err.value.params["bits"] == 4096
+    assert check_csr(data).key_algorithm == "RSA-4096"
+
+
+def test_exponent_3_rejected(make_csr):
+    key = rsa.generate_private_key(public_exponent=3, key_size=2048)
+    with pytest.raises(CsrError) as err:
+        check_csr(make_csr(key).public_bytes(PEM))
+    assert _code(err) == "bad_exponent"
+    assert err.value.params == {"exponent": 3}
+
+
+def test_ec_key_rejected(make_csr):
+    key = ec.generate_private_key(ec.SECP256R1())
+    with pytest.raises(CsrError) as err:
+        check_csr(make_csr(key).public_bytes(PEM))
+    assert _code(err) == "key_type_not_allowed"
+    assert err.value.params["key_type"] == "EC"
+
+
+def test_tampered_csr_has_bad_signature(csr_2048):
+    der = csr_2048.public_bytes(DER)
+    tampered = der.replace(b"Alice Example", b"Alice Exbmple")
+    assert tampered != der
+    parse_csr(tampered)  # still a well-formed CSR
+    with pytest.raises(CsrError) as err:
+        check_csr(tampered)
+    assert _code(err) == "bad_signature"
+
+
+def test_fermat_weak_key_rejected(make_csr):
+    key = _fermat_weak_key()
+    with pytest.raises(CsrError) as err:
+        check_csr(make_csr(key).public_bytes(PEM))
+    assert _code(err) == "weak_key"
+    assert err.value.params == {"check": "fermat"}
+
+
+def _self_signed(key, now) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "not a csr")])
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now)
+        .sign(key, hashes.SHA256())
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", "", "   \r\n", b"garbage", "hello world", b"\x30\x82\x01\x00garbage",
+     b"\xff\xfe\x00", "-----BEGIN CERTIFICATE REQUEST-----\n!!!\n-----END CERTIFICATE REQUEST-----",
+     "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----",
+     None, 42],
+)
+def test_garbage_is_not_a_csr(data):
+    with pytest.raises(CsrError) as err:
+        check_csr(data)
+    assert _code(err) == "not_a_csr"
+
+
+def test_truncated_csr_is_not_a_csr(csr_2048):
+    der = csr_2048.public_bytes(DER)
+    for cut in (1, 10, len(der) // 2, len(der) - 1):
+        with pytest.raises(CsrError) as err:
+            parse_csr(der[:cut])
+        assert _code(err) == "not_a_csr"
+
+
+@pytest.mark.parametrize("encoding", [PEM, DER])
+def test_certificate_is_not_a_csr(rsa2048_key, now, encoding):
+    with pytest.raises(CsrError) as err:
+        check_csr(_self_signed(rsa2048_key, now).public_bytes(encoding))
+    assert _code(err) == "not_a_csr"
+
+
+def test_oversize_rejected(csr_2048):
+    pem = csr_2048.public_bytes(PEM)
+    with pytest.raises(CsrError) as err:
+        check_csr(pem, max_bytes=len(pem) - 1)
+    assert _code(err) == "too_large"
+    with pytest.raises(CsrError) as err:
+        parse_csr(b"\x00" * (64 * 1024 + 1))
+    assert _code(err) == "too_large"
