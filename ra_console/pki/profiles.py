@@ -1,0 +1,153 @@
+"""Certificate profiles: what the RA puts into a certificate besides the person's data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+MAX_VALIDITY_DAYS = 825  # SBR §6.3.2, strict and multipurpose
+
+# SBR policy OIDs 2.23.140.1.5.{type}.{generation}; only the strict generation is issued.
+POLICY_OIDS = {
+    "sponsor": "2.23.140.1.5.3.3",  # sponsor-validated strict
+    "mailbox": "2.23.140.1.5.1.3",  # mailbox-validated strict
+}
+
+# Subject attributes a profile may fix. Street and postal code are SHALL NOT in strict.
+# Values are upper bounds from RFC 5280 Appendix A (ub-*).
+FIXED_ATTRIBUTES = {"C": 2, "ST": 128, "L": 128, "O": 64, "OU": 64, "organizationIdentifier": 64}
+# Sponsor-validated needs both (SBR §7.1.4.2.2); pkilint reports an ERROR otherwise.
+SPONSOR_REQUIRED = ("O", "organizationIdentifier")
+
+_KEY_ALGORITHM_RE = re.compile(r"RSA-(\d+)")
+# scheme (3 letters) + country (2) + optional "+state" + "-" + reference; SBR §7.1.4.2.2 (d)
+_ORG_ID_RE = re.compile(r"(?P<scheme>[A-Z]{3})(?P<country>[A-Z]{2})(\+[A-Z0-9]{1,3})?-.+")
+_FIELDS = (
+    "validation",
+    "fixed_subject",
+    "validity_days",
+    "key_algorithms",
+    "renewal_window_days",
+    "approval_required",
+)
+
+
+@dataclass(frozen=True)
+class CertificateProfile:
+    """A configured certificate type; invalid values raise ValueError naming the field."""
+
+    name: str
+    validation: str
+    fixed_subject: tuple[tuple[str, str], ...] = ()
+    validity_days: int = 365
+    key_algorithms: tuple[str, ...] = ("RSA-4096", "RSA-2048")
+    renewal_window_days: int = 28
+    approval_required: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError("name: must be a non-empty string")
+        if self.validation not in POLICY_OIDS:
+            raise ValueError(f"validation: must be one of {sorted(POLICY_OIDS)}")
+        _check_int("validity_days", self.validity_days, 1, MAX_VALIDITY_DAYS)
+        _check_int("renewal_window_days", self.renewal_window_days, 0, self.validity_days - 1)
+        if not isinstance(self.approval_required, bool):
+            raise ValueError("approval_required: must be true or false")
+        _check_key_algorithms(self.key_algorithms)
+        _check_fixed_subject(self.validation, self.fixed_subject)
+
+    @property
+    def policy_oid(self) -> str:
+        """The SBR certificatePolicies OID for this profile."""
+        return POLICY_OIDS[self.validation]
+
+    @property
+    def fixed(self) -> dict[str, str]:
+        """The fixed subject attributes as a dict (for display)."""
+        return dict(self.fixed_subject)
+
+
+def _check_int(key: str, value, low: int, high: int) -> None:
+    # bool is an int subclass; "true" for a day count is a config mistake
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{key}: must be a whole number between {low} and {high}")
+
+
+def _check_key_algorithms(algorithms) -> None:
+    if not isinstance(algorithms, tuple) or not algorithms:
+        raise ValueError("key_algorithms: must be a non-empty list")
+    for algorithm in algorithms:
+        match = _KEY_ALGORITHM_RE.fullmatch(algorithm) if isinstance(algorithm, str) else None
+        bits = int(match.group(1)) if match else 0
+        # SBR §6.1.5: RSA ≥ 2048 with a modulus length divisible by 8
+        if bits < 2048 or bits % 8 or bits > 8192:
+            raise ValueError(f"key_algorithms: unsupported algorithm {algorithm!r}")
+
+
+def _check_fixed_subject(validation: str, pairs) -> None:
+    if not isinstance(pairs, tuple):
+        raise ValueError("fixed_subject: must be a tuple of (attribute, value) pairs")
+    seen: dict[str, str] = {}
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise ValueError("fixed_subject: must be a tuple of (attribute, value) pairs")
+        attr, value = pair
+        if attr not in FIXED_ATTRIBUTES:
+            raise ValueError(f"fixed_subject: unsupported attribute {attr!r}")
+        if attr in seen:
+            raise ValueError(f"fixed_subject: attribute {attr!r} given twice")
+        if not isinstance(value, str) or value != value.strip() or not value:
+            raise ValueError(f"fixed_subject: {attr} must be a non-empty trimmed string")
+        if len(value) > FIXED_ATTRIBUTES[attr]:
+            raise ValueError(f"fixed_subject: {attr} longer than {FIXED_ATTRIBUTES[attr]}")
+        seen[attr] = value
+    if validation == "mailbox" and seen:
+        # mailbox-validated certificates must not carry organisation data (SBR §7.1.4.2.2)
+        raise ValueError("fixed_subject: must be empty for mailbox-validated profiles")
+    if validation == "sponsor":
+        missing = [a for a in SPONSOR_REQUIRED if a not in seen]
+        if missing:
+            raise ValueError(f"fixed_subject: sponsor-validated needs {', '.join(missing)}")
+    country = seen.get("C")
+    if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
+        raise ValueError("fixed_subject: C must be a two-letter country code")
+    org_id = seen.get("organizationIdentifier")
+    if org_id is not None:
+        match = _ORG_ID_RE.fullmatch(org_id)
+        if not match:
+            raise ValueError(
+                "fixed_subject: organizationIdentifier must look like 'VATDE-DE123456789'"
+            )
+        if country and match["country"] not in (country, "XG"):
+            raise ValueError("fixed_subject: organizationIdentifier country differs from C")
+    for attr in ("ST", "L"):
+        if attr in seen and country is None:
+            raise ValueError(f"fixed_subject: {attr} needs C as well")
+
+
+def profile_from_mapping(name: str, mapping: Mapping) -> CertificateProfile:
+    """Build a profile from config (e.g. YAML); fixed_subject may be a mapping or pairs."""
+    if not isinstance(mapping, Mapping):
+        raise ValueError(f"profile {name!r}: must be a mapping")
+    unknown = sorted(str(k) for k in mapping if k not in _FIELDS)
+    if unknown:
+        raise ValueError(f"{unknown[0]}: unknown profile key")
+    if "validation" not in mapping:
+        raise ValueError("validation: missing")
+    kwargs = dict(mapping)
+    fixed = kwargs.get("fixed_subject", ())
+    if isinstance(fixed, Mapping):
+        fixed = fixed.items()
+    try:
+        kwargs["fixed_subject"] = tuple(tuple(p) for p in fixed)
+    except TypeError:
+        raise ValueError("fixed_subject: must be a mapping of attribute to value") from None
+    algorithms = kwargs.get("key_algorithms", CertificateProfile.key_algorithms)
+    if isinstance(algorithms, str):
+        raise ValueError("key_algorithms: must be a list")
+    try:
+        kwargs["key_algorithms"] = tuple(algorithms)
+    except TypeError:
+        raise ValueError("key_algorithms: must be a list") from None
+    return CertificateProfile(name=name, **kwargs)
