@@ -1,0 +1,165 @@
+"""Build S/MIME end-entity certificates (SBR strict) for the local CA."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from ._common import (
+    authority_key_id,
+    ca_issuers,
+    crl_distribution_points,
+    pki_url,
+    random_serial,
+    utc_seconds,
+)
+from .profiles import CertificateProfile
+
+if TYPE_CHECKING:
+    from .localca import IssuingCA
+
+_ATTRIBUTE_OIDS = {
+    "C": NameOID.COUNTRY_NAME,
+    "ST": NameOID.STATE_OR_PROVINCE_NAME,
+    "L": NameOID.LOCALITY_NAME,
+    "O": NameOID.ORGANIZATION_NAME,
+    "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
+    "organizationIdentifier": NameOID.ORGANIZATION_IDENTIFIER,
+}
+# Most significant first, the usual X.500 order; the person's names come last.
+_FIXED_ORDER = ("C", "ST", "L", "O", "OU", "organizationIdentifier")
+_UB_NAME = 64  # ub-common-name, ub-surname is larger but CN must fit too
+
+
+@dataclass(frozen=True)
+class SubjectSpec:
+    """The person-dependent part of the subject plus the addresses for the SAN."""
+
+    given_name: str | None
+    surname: str | None
+    common_name: str | None
+    emails: tuple[str, ...]
+
+
+def _clean(value: str | None, label: str) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    if len(value) > _UB_NAME:
+        raise ValueError(f"{label} longer than {_UB_NAME} characters")
+    return value or None
+
+
+def _emails(spec: SubjectSpec) -> tuple[str, ...]:
+    seen: list[str] = []
+    for address in spec.emails:
+        local, at, domain = address.partition("@")
+        # rfc822Name is IA5String: internationalised addresses would need SmtpUTF8Mailbox
+        if not (local and at and domain) or not address.isascii() or " " in address:
+            raise ValueError(f"not a usable e-mail address: {address!r}")
+        if address not in seen:
+            seen.append(address)
+    if not seen:
+        raise ValueError("at least one e-mail address is required")
+    return tuple(seen)
+
+
+def build_subject(profile: CertificateProfile, spec: SubjectSpec) -> x509.Name:
+    """Subject per profile: a person's names plus fixed attributes, or empty for mailboxes."""
+    given = _clean(spec.given_name, "given name")
+    surname = _clean(spec.surname, "surname")
+    common_name = _clean(spec.common_name, "common name")
+    if profile.validation == "mailbox":
+        if given or surname:
+            raise ValueError("a functional mailbox certificate carries no personal name")
+        if common_name is None:
+            return x509.Name([])  # SAN becomes critical
+        # SBR: the CN of a mailbox-validated certificate may only be the address
+        if common_name not in _emails(spec):
+            raise ValueError("the CN of a mailbox certificate must be one of its addresses")
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+    if not (given or surname):
+        raise ValueError("a person's certificate needs a given name or a surname")
+    common_name = common_name or " ".join(p for p in (given, surname) if p)
+    if len(common_name) > _UB_NAME:
+        raise ValueError(f"common name longer than {_UB_NAME} characters")
+    fixed = profile.fixed
+    attributes = [x509.NameAttribute(_ATTRIBUTE_OIDS[a], fixed[a])
+                  for a in _FIXED_ORDER if a in fixed]
+    if given:
+        attributes.append(x509.NameAttribute(NameOID.GIVEN_NAME, given))
+    if surname:
+        attributes.append(x509.NameAttribute(NameOID.SURNAME, surname))
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(attributes)
+
+
+def _load_public_key(public_key) -> rsa.RSAPublicKey:
+    if isinstance(public_key, (bytes, bytearray)):
+        public_key = serialization.load_der_public_key(bytes(public_key))
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise ValueError("only RSA subscriber keys are issued")
+    return public_key
+
+
+def _key_usage() -> x509.KeyUsage:
+    # RSA S/MIME: signing and key transport (SBR §7.1.2.3 (e))
+    return x509.KeyUsage(
+        digital_signature=True, content_commitment=False, key_encipherment=True,
+        data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+        encipher_only=False, decipher_only=False,
+    )
+
+
+def issue_certificate(
+    issuer: IssuingCA,
+    public_key,
+    profile: CertificateProfile,
+    spec: SubjectSpec,
+    *,
+    pki_base_url: str,
+    now: datetime,
+) -> x509.Certificate:
+    """Sign an end-entity certificate; `public_key` is a key object or SPKI DER."""
+    key = _load_public_key(public_key)
+    if f"RSA-{key.key_size}" not in profile.key_algorithms:
+        raise ValueError(f"RSA-{key.key_size} is not allowed by profile {profile.name!r}")
+    subject = build_subject(profile, spec)
+    emails = _emails(spec)
+    now = utc_seconds(now)
+    # RFC 5280 counts notAfter inclusively (-1 s); one more second keeps even 825 days
+    # strictly below the SBR maximum (pkilint warns at exactly 825). A certificate
+    # never outlives its issuing CA.
+    not_after = min(now + timedelta(days=profile.validity_days, seconds=-2),
+                    issuer.certificate.not_valid_after_utc)
+    if not_after <= now:
+        raise ValueError("the issuing CA has expired")
+    policy = x509.PolicyInformation(x509.ObjectIdentifier(profile.policy_oid), None)
+    san = x509.SubjectAlternativeName([x509.RFC822Name(e) for e in emails])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.certificate.subject)
+        .public_key(key)
+        .serial_number(random_serial())
+        .not_valid_before(now)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)
+        .add_extension(x509.CertificatePolicies([policy]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)
+        .add_extension(authority_key_id(issuer.certificate), critical=False)
+        # RFC 5280 §4.2.1.6: with an empty subject the SAN must be critical
+        .add_extension(san, critical=len(subject) == 0)
+        .add_extension(crl_distribution_points(pki_url(pki_base_url, issuer.name, "crl")), False)
+        .add_extension(ca_issuers(pki_url(pki_base_url, issuer.name, "crt")), False)
+    )
+    return builder.sign(issuer.private_key, hashes.SHA256())
