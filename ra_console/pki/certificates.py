@@ -61,7 +61,8 @@ def _emails(spec: SubjectSpec) -> tuple[str, ...]:
     for address in spec.emails:
         local, at, domain = address.partition("@")
         # rfc822Name is IA5String: internationalised addresses would need SmtpUTF8Mailbox
-        if not (local and at and domain) or not address.isascii() or " " in address:
+        bad_domain = "@" in domain or "." not in domain.strip(".")
+        if not (local and at) or bad_domain or not address.isascii() or " " in address:
             raise ValueError(f"not a usable e-mail address: {address!r}")
         if address not in seen:
             seen.append(address)

@@ -87,6 +87,8 @@ def revoke(directory: Path, serial: int, reason: x509.ReasonFlags | None,
     if reason is not None and reason not in ALLOWED_REASONS:
         raise ValueError(f"reason {reason.value!r} is not allowed for S/MIME certificates")
     when = utc_seconds(when)
+    if not (directory / "ca.json").exists():
+        raise FileNotFoundError(f"no CA in {directory}")
     with _locked(directory):
         state = _read(directory)
         key = format(serial, "x")

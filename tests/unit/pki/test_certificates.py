@@ -130,7 +130,9 @@ def test_validity_capped_by_issuing_ca(issuing_ca, rsa2048_key, pki_base_url):
     "spec",
     [SubjectSpec("A", "B", None, ()),
      SubjectSpec("A", "B", None, ("no-at-sign",)),
-     SubjectSpec("A", "B", None, ("jörg@uni.example.org",))],
+     SubjectSpec("A", "B", None, ("jörg@uni.example.org",)),
+     SubjectSpec("A", "B", None, ("a@b@uni.example.org",)),
+     SubjectSpec("A", "B", None, ("root@localhost",))],
 )
 def test_bad_addresses_refused(issuing_ca, rsa2048_key, now, pki_base_url, spec):
     with pytest.raises(ValueError):

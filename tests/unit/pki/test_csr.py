@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import subprocess
+import sys
+from pathlib import Path
 
 import gmpy2
 import pytest
@@ -192,3 +195,23 @@ def test_oversize_rejected(csr_2048):
     with pytest.raises(CsrError) as err:
         parse_csr(b"\x00" * (64 * 1024 + 1))
     assert _code(err) == "too_large"
+
+
+def test_key_screening_needs_no_network_or_downloaded_data(csr_2048, tmp_path):
+    """Fresh interpreter, empty badkeys cache, sockets disabled: screening still works."""
+    script = (
+        "import socket, sys\n"
+        "def _no_net(*a, **k): raise OSError('network used')\n"
+        "socket.socket.connect = _no_net\n"
+        "socket.create_connection = _no_net\n"
+        "from ra_console.pki.csr import check_csr\n"
+        "print(check_csr(sys.stdin.buffer.read()).key_algorithm)\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script], input=csr_2048.public_bytes(PEM),
+        capture_output=True, env=env, timeout=60, cwd=Path(__file__).resolve().parents[3],
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().strip() == "RSA-2048"
+    assert list(tmp_path.iterdir()) == []

@@ -106,9 +106,12 @@ def test_init_rejects_bad_arguments(tmp_path, pki_base_url, kwargs):
     assert not (tmp_path / "ca").exists()
 
 
-def test_load_missing_ca(tmp_path):
+def test_missing_ca(tmp_path, now):
     with pytest.raises(FileNotFoundError):
         load_ca(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        revoke(tmp_path, 1, None, now)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_revoke_is_idempotent_and_written_atomically(fresh_ca, now):
