@@ -1,0 +1,78 @@
+"""RA Console: a Registration Authority for S/MIME user certificates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request, session as http_session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from .config import load_config
+from .runtime import Runtime, build_runtime
+
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def _select_locale() -> str:
+    languages = _runtime().config["languages"]
+    chosen = http_session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _runtime() -> Runtime:
+    from flask import current_app
+
+    return current_app.extensions["ra_runtime"]
+
+
+def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None = None,
+               environ: dict[str, str] | None = None) -> Flask:
+    """Build the web app: config → database → services → blueprints."""
+    if runtime is None:
+        runtime = build_runtime(load_config(environ=environ, overrides=overrides))
+    config = runtime.config
+    app = Flask(__name__, instance_path=config["instance_path"])
+    app.extensions["ra_runtime"] = runtime
+    app.config.update(
+        SECRET_KEY=config["secret_key"],
+        # Leave room for form fields around an upload; the CSR check names the real limit.
+        MAX_CONTENT_LENGTH=config["max_upload_bytes"] + 64 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config["auth.secure_cookies"],
+        SEND_FILE_MAX_AGE_DEFAULT=config["static_max_age_seconds"],
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    from . import db
+    from .auth import session_policy
+    from .auth.views import bp as auth_bp, header_sign_in
+    from .portal.views import bp as portal_bp
+    from .services import mail
+    from .pki_views import bp as pki_bp
+    from .web import register_error_pages, security_headers, template_helpers
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    session_policy.init_app(app)
+    app.before_request(header_sign_in)
+    app.after_request(security_headers)
+    app.context_processor(template_helpers)
+    register_error_pages(app)
+    mail.configure(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(pki_bp)
+    if config["demo"]:
+        from .demo_views import bp as demo_bp
+
+        app.register_blueprint(demo_bp)
+    return app
+
+
+__all__ = ["create_app"]

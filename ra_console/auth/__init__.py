@@ -1,0 +1,1 @@
+"""Sign-in (dev and header modes), session policy, the current actor and access checks."""

@@ -1,0 +1,47 @@
+"""Server-side session lifetime: absolute limit and idle timeout."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, current_app, flash, session as http_session
+from flask_babel import gettext as _
+
+
+def start_session(person_id: int) -> None:
+    """A fresh session for a fresh sign-in (no fixation: old contents are dropped)."""
+    language = http_session.get("lang")
+    http_session.clear()
+    now = int(time.time())
+    http_session.update(person_id=person_id, login_at=now, seen_at=now)
+    if language:
+        http_session["lang"] = language
+    http_session.permanent = False
+
+
+def end_session() -> None:
+    language = http_session.get("lang")
+    http_session.clear()
+    if language:
+        http_session["lang"] = language
+
+
+def _enforce() -> None:
+    if "person_id" not in http_session:
+        return
+    config = current_app.extensions["ra_runtime"].config
+    now = int(time.time())
+    lifetime = config["auth.session_lifetime_minutes"] * 60
+    idle = config["auth.session_idle_minutes"] * 60
+    if now - http_session.get("login_at", 0) > lifetime:
+        end_session()
+        flash(_("Your session has expired. Please sign in again."), "info")
+    elif now - http_session.get("seen_at", 0) > idle:
+        end_session()
+        flash(_("You were signed out after a period of inactivity."), "info")
+    else:
+        http_session["seen_at"] = now
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_enforce)

@@ -1,0 +1,99 @@
+"""Sign-in pages: the demo identity picker (dev mode) and header sign-in."""
+
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template,
+                   request, session as http_session, url_for)
+from flask_babel import gettext as _
+
+from ..db import get_session
+from ..demo_people import DEMO_PEOPLE
+from ..workflow import audit
+from .access import public
+from .current import current_person
+from .header import identity_from_headers
+from .identity import SignInIdentity, sign_in
+from .session_policy import end_session, start_session
+
+bp = Blueprint("auth", __name__)
+
+
+def _runtime():
+    return current_app.extensions["ra_runtime"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: never an open redirect to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("portal.home")
+
+
+def _do_sign_in(identity: SignInIdentity) -> None:
+    runtime = _runtime()
+    db = get_session()
+    person = sign_in(db, identity, idm_domains=runtime.config["organization.idm_domains"],
+                     ip=request.remote_addr, now=runtime.now())
+    db.commit()
+    start_session(person.id)
+
+
+@bp.route("/login")
+@public
+def login():
+    mode = _runtime().config["auth.mode"]
+    if current_person() is not None:
+        return redirect(_safe_next(request.args.get("next")))
+    people = DEMO_PEOPLE if mode == "dev" else {}
+    return render_template("auth/login.html", mode=mode, people=people,
+                           next=request.args.get("next", ""))
+
+
+@bp.route("/login/dev", methods=["POST"])
+@public
+def login_dev():
+    runtime = _runtime()
+    if runtime.config["auth.mode"] != "dev" or not runtime.config["demo"]:
+        abort(404)
+    entry = DEMO_PEOPLE.get(request.form.get("username", ""))
+    if entry is None:
+        db = get_session()
+        audit.append_event(db, entity_type="person", entity_id="-", trigger="login_failed",
+                           actor=request.form.get("username", "")[:200] or "-", role="anonymous",
+                           ip=request.remote_addr)
+        db.commit()
+        flash(_("Unknown demo identity."), "error")
+        return redirect(url_for("auth.login"))
+    _do_sign_in(entry[0])
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout():
+    end_session()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+@public
+def set_language(code: str):
+    if code in _runtime().config["languages"]:
+        http_session["lang"] = code
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def header_sign_in() -> None:
+    """Before each request in header mode: follow the identity the proxy asserts."""
+    runtime = _runtime()
+    if runtime.config["auth.mode"] != "header":
+        return
+    identity = identity_from_headers(request, runtime.config)
+    if identity is None:
+        return
+    person = current_person()
+    if person is None or person.username != identity.username:
+        _do_sign_in(identity)
+        g.pop("person", None)
+        g.pop("actor", None)

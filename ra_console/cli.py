@@ -1,0 +1,185 @@
+"""The `ra-console` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .config import ConfigError, load_config
+
+
+def _runtime(**overrides):
+    from .runtime import build_runtime
+
+    try:
+        return build_runtime(load_config(overrides=overrides or None))
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+
+
+@click.group()
+def main() -> None:
+    """RA Console: a Registration Authority for S/MIME certificates."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema."""
+    from .migrate import upgrade
+
+    upgrade(_runtime().engine)
+    click.echo("database is up to date")
+
+
+@db.command("check")
+@click.option("--url", default="sqlite://", show_default=True,
+              help="An empty database to migrate and compare.")
+def db_check(url: str) -> None:
+    """Fail if the models and the migrations disagree."""
+    from .migrate import check
+
+    diffs = check(url)
+    if diffs:
+        for diff in diffs:
+            click.echo(f"difference: {diff}", err=True)
+        raise click.ClickException("models and migrations disagree: run "
+                                   "`ra-console db revision -m ...`")
+    click.echo("models and migrations agree")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (developers)."""
+    from .migrate import revision
+
+    revision(_runtime().config["database_url"], message)
+
+
+@main.group()
+def workflow() -> None:
+    """Workflow definitions."""
+
+
+@workflow.command("lint")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+def workflow_lint(directory: str | None) -> None:
+    """Validate workflows/*.yaml."""
+    from .workflow.definition import WORKFLOWS_DIR, DefinitionError, load_all
+
+    try:
+        found = load_all(Path(directory) if directory else WORKFLOWS_DIR)
+    except DefinitionError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name, wf in found.items():
+        click.echo(f"{name}: {len(wf.states)} states, {len(wf.transitions)} transitions, ok")
+
+
+@workflow.command("diagram")
+@click.argument("name")
+@click.option("--lang", default="en", type=click.Choice(["de", "en"]))
+def workflow_diagram(name: str, lang: str) -> None:
+    """Print a Mermaid state diagram of one workflow."""
+    from .workflow import workflows
+    from .workflow.diagram import mermaid
+
+    if name not in workflows():
+        raise click.ClickException(f"no workflow '{name}' (have: {', '.join(workflows())})")
+    click.echo(mermaid(workflows()[name], lang), nl=False)
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; fail on any changed or deleted event."""
+    from .workflow.audit import verify_chain
+
+    with _runtime().session() as session:
+        result = verify_chain(session)
+    if not result.ok:
+        raise click.ClickException(f"audit chain broken after {result.checked} good events: "
+                                   f"{result.problem}")
+    click.echo(f"audit chain intact: {result.checked} events")
+
+
+@main.group()
+def ca() -> None:
+    """The embedded local CA."""
+
+
+@ca.command("init")
+def ca_init() -> None:
+    """Create the local root and issuing CA in the instance folder."""
+    runtime = _runtime()
+    _init_local_ca(runtime)
+    click.echo(f"local CA created in {runtime.config['pki.local_ca_path']}")
+
+
+def _init_local_ca(runtime) -> None:
+    from .pki import localca
+
+    config = runtime.config
+    try:
+        localca.init_ca(Path(config["pki.local_ca_path"]), organization=config["organization.name"],
+                        country=config["pki.local_ca_country"], pki_base_url=config["pki.base_url"])
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    localca.write_crl(Path(config["pki.local_ca_path"]), runtime.now())
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs (outbox, CA polling, expiry)."""
+
+
+@jobs.command("run")
+def jobs_run() -> None:
+    """Run the sweeps forever (one process; not inside web workers)."""
+    from . import create_app
+    from .jobs.scheduler import build_scheduler
+
+    app = create_app(runtime=_runtime())
+    click.echo("job runner started; Ctrl-C stops it")
+    try:
+        build_scheduler(app, background=False).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@jobs.command("run-once")
+def jobs_run_once() -> None:
+    """Run every sweep once and print what it did."""
+    from . import create_app
+    from .jobs.sweeps import run_once
+
+    app = create_app(runtime=_runtime())
+    with app.app_context():
+        for name, count in run_once(app.extensions["ra_runtime"]).items():
+            click.echo(f"{name}: {count}")
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--instance", default="instance", show_default=True,
+              type=click.Path(file_okay=False))
+def demo(host: str, port: int, instance: str) -> None:
+    """Create a demo instance (SQLite, local CA, demo people) and serve it."""
+    from .demo import run_demo
+
+    run_demo(host=host, port=port, instance=Path(instance))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

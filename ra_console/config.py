@@ -1,0 +1,150 @@
+"""Configuration: defaults.toml, then the site file (RA_CONFIG), then RA_* environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
+
+# Sections whose sub-keys are free-form (validated by their own consumer).
+OPEN_SECTIONS = {"profiles"}
+# Secrets: only from the environment (or the instance folder), never from a file.
+SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "mail_password": "RA_MAIL_PASSWORD"}
+# RA_* variables that are not configuration keys.
+NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL"}
+CHOICES = {"auth.mode": {"dev", "header"}}
+POSITIVE = {
+    "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",
+    "jobs.batch_size", "jobs.max_attempts", "jobs.backoff_seconds", "max_upload_bytes",
+}
+
+
+class ConfigError(Exception):
+    """A configuration key is unknown or has an invalid value."""
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and path not in OPEN_SECTIONS:
+            flat.update(_flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _env_name(key: str) -> str:
+    return "RA_" + key.replace(".", "_").upper()
+
+
+def _coerce_env(key: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{_env_name(key)}: expected true or false, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{_env_name(key)}: expected a whole number, got {raw!r}") from None
+    if isinstance(default, list):
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+def _check_value(key: str, value: Any, default: Any, source: str) -> None:
+    expected = type(default)
+    if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, expected):
+        raise ConfigError(
+            f"{source}: key '{key}' must be of type {expected.__name__}, "
+            f"got {type(value).__name__}"
+        )
+    if key in CHOICES and value not in CHOICES[key]:
+        raise ConfigError(f"{source}: key '{key}' must be one of {sorted(CHOICES[key])}")
+    if key in POSITIVE and value <= 0:
+        raise ConfigError(f"{source}: key '{key}' must be greater than 0")
+
+
+def _merge_file(config: dict[str, Any], path: Path) -> None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
+    for key, value in _flatten(data).items():
+        if key in SECRET_ENV:
+            raise ConfigError(f"{path}: key '{key}' is a secret: set {SECRET_ENV[key]} instead")
+        if key.split(".")[0] in OPEN_SECTIONS and key not in OPEN_SECTIONS:
+            raise ConfigError(f"{path}: unknown key '{key}'")
+        if key not in config:
+            raise ConfigError(f"{path}: unknown key '{key}'")
+        if key in OPEN_SECTIONS:
+            config[key] = {**config[key], **value}
+            continue
+        _check_value(key, value, config[key], str(path))
+        config[key] = value
+
+
+def _merge_env(config: dict[str, Any], environ: Mapping[str, str]) -> None:
+    known = {_env_name(key): key for key in config if key not in OPEN_SECTIONS}
+    for name, raw in environ.items():
+        if not name.startswith("RA_") or name in NON_CONFIG_ENV:
+            continue
+        if name in SECRET_ENV.values():
+            continue
+        if name not in known:
+            raise ConfigError(f"environment: unknown configuration variable '{name}'")
+        key = known[name]
+        value = _coerce_env(key, raw, config[key])
+        _check_value(key, value, config[key], "environment")
+        config[key] = value
+
+
+def load_config(environ: Mapping[str, str] | None = None,
+                overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the flat configuration (dotted keys) for this process."""
+    environ = os.environ if environ is None else environ
+    config = _flatten(tomllib.loads(DEFAULTS_FILE.read_text(encoding="utf-8")))
+    if environ.get("RA_CONFIG"):
+        _merge_file(config, Path(environ["RA_CONFIG"]))
+    _merge_env(config, environ)
+    for key, value in (overrides or {}).items():
+        if key not in config and key not in SECRET_ENV:
+            raise ConfigError(f"overrides: unknown key '{key}'")
+        config[key] = value
+    _resolve_paths(config)
+    for key, env in SECRET_ENV.items():
+        config.setdefault(key, environ.get(env, ""))
+    if not config["secret_key"]:
+        config["secret_key"] = _instance_secret(Path(config["instance_path"]))
+    if config["auth.mode"] == "dev" and not config["demo"]:
+        raise ConfigError("key 'auth.mode': 'dev' sign-in is allowed only with demo = true")
+    return config
+
+
+def _resolve_paths(config: dict[str, Any]) -> None:
+    instance = Path(config["instance_path"] or "instance").resolve()
+    config["instance_path"] = str(instance)
+    if not config["database_url"]:
+        config["database_url"] = f"sqlite:///{instance / 'ra.sqlite'}"
+    if not config["pki.local_ca_path"]:
+        config["pki.local_ca_path"] = str(instance / "ca")
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read the session secret from the instance folder, creating it once (0600)."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()

@@ -1,0 +1,77 @@
+"""Database engine and the per-request session."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from flask import Flask, current_app, g
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(_close_session)
+
+
+def get_session() -> Session:
+    """The request's session (one transaction per request; views commit explicitly)."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["ra_runtime"].session()
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+@contextmanager
+def session_scope(runtime) -> Iterator[Session]:
+    """A session for jobs and commands: commit on success, roll back on error."""
+    session = runtime.session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def lock_row(session: Session, row) -> None:
+    """Lock `row` until commit and reload it: FOR UPDATE on PostgreSQL; on SQLite a no-op
+    UPDATE, which takes the database write lock (SQLite locks the whole file)."""
+    model = type(row)
+    if is_sqlite(session):
+        session.execute(update(model).where(model.id == row.id).values(id=model.id))
+        session.refresh(row)
+    else:
+        session.execute(
+            select(model).where(model.id == row.id).with_for_update()
+            .execution_options(populate_existing=True)
+        )

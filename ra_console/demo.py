@@ -1,0 +1,61 @@
+"""`ra-console demo`: a fresh instance on its embedded defaults, served with its jobs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from .config import ConfigError, load_config
+from .demo_people import DEMO_PEOPLE
+
+
+def demo_config(instance: Path, public_url: str) -> dict:
+    return load_config(overrides={
+        "instance_path": str(instance.resolve()), "demo": True, "auth.mode": "dev",
+        "mail.catcher": True, "jobs.in_process": True, "jobs.interval_seconds": 2,
+        "public_base_url": public_url, "database_url": "",
+    })
+
+
+def prepare(instance: Path, public_url: str):
+    """Create (or reuse) the instance: schema, local CA, demo data. Returns the runtime."""
+    from .cli import _init_local_ca
+    from .migrate import upgrade
+    from .runtime import build_runtime
+    from .seed import seed_demo
+
+    instance.mkdir(parents=True, exist_ok=True)
+    try:
+        runtime = build_runtime(demo_config(instance, public_url))
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+    upgrade(runtime.engine)
+    if not (Path(runtime.config["pki.local_ca_path"]) / "ca.json").exists():
+        click.echo("creating the local CA (RSA-4096 keys, a few seconds) ...")
+        _init_local_ca(runtime)
+    with runtime.session() as session:
+        seed_demo(session, idm_domains=runtime.config["organization.idm_domains"],
+                  now=runtime.now())
+        session.commit()
+    return runtime
+
+
+def run_demo(*, host: str, port: int, instance: Path) -> None:
+    from . import create_app
+    from .jobs.scheduler import build_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+    runtime = prepare(instance, url)
+    app = create_app(runtime=runtime)
+    scheduler = build_scheduler(app, background=True)
+    scheduler.start()
+    click.echo(f"\nRA Console demo: {url}/  (instance: {runtime.config['instance_path']})")
+    click.echo(f"mail catcher:    {url}/demo/mail")
+    click.echo("demo identities: " + ", ".join(DEMO_PEOPLE))
+    try:
+        app.run(host=host, port=port, use_reloader=False, threaded=True)
+    finally:
+        scheduler.shutdown(wait=False)

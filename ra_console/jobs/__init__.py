@@ -1,0 +1,1 @@
+"""Background jobs: idempotent sweeps over database state, run by `ra-console jobs`."""

@@ -1,0 +1,12 @@
+"""SQLModel tables; importing this package registers every table on SQLModel.metadata."""
+
+from .audit import AuditEvent, AuditHead
+from .certificate import Certificate
+from .mailbox import Mailbox, MailboxAddress
+from .organization import Institute, InstituteDomain, Person, RoleAssignment
+from .outbox import OutboxMessage
+
+__all__ = [
+    "AuditEvent", "AuditHead", "Certificate", "Institute", "InstituteDomain", "Mailbox",
+    "MailboxAddress", "OutboxMessage", "Person", "RoleAssignment",
+]

@@ -1,0 +1,46 @@
+"""Certificate requests, living on as certificates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Optional
+
+from sqlmodel import Field, SQLModel
+
+from ._types import json_field, long_text, public_id_field, text, timestamp, utcnow
+
+
+class Certificate(SQLModel, table=True):
+    __workflow__: ClassVar[str] = "certificate"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    public_id: str = public_id_field()
+    person_id: int = Field(foreign_key="person.id", index=True)
+    mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
+    status: str = text(32, index=True)
+    profile: str = text(64)
+    # Snapshot of what the RA asked the CA for.
+    addresses: list[str] = json_field(default_factory=list)
+    subject: str = text(1000, default="")
+    given_name: Optional[str] = text(200, default=None, nullable=True)
+    surname: Optional[str] = text(200, default=None, nullable=True)
+    common_name: Optional[str] = text(200, default=None, nullable=True)
+    key_algorithm: str = text(16)
+    csr_pem: str = long_text()
+    spki_sha256: str = text(64, index=True)
+    origin: str = text(16, default="upload")  # upload | browser
+    consents: dict[str, Any] = json_field(default_factory=dict)
+    created_at: datetime = timestamp(default_factory=utcnow)
+    sent_at: Optional[datetime] = timestamp(default=None, nullable=True)
+    # CA pipeline (operator detail).
+    ca_name: Optional[str] = text(64, default=None, nullable=True)
+    ca_ref: Optional[str] = text(200, default=None, nullable=True)
+    # Issued certificate.
+    serial: Optional[str] = text(64, default=None, nullable=True, index=True)
+    not_before: Optional[datetime] = timestamp(default=None, nullable=True)
+    not_after: Optional[datetime] = timestamp(default=None, nullable=True, index=True)
+    cert_pem: Optional[str] = long_text(default=None, nullable=True)
+    chain_pem: Optional[str] = long_text(default=None, nullable=True)
+    issued_at: Optional[datetime] = timestamp(default=None, nullable=True)
+    lint_findings: list[Any] = json_field(default_factory=list)
+    revoked_at: Optional[datetime] = timestamp(default=None, nullable=True)
+    revocation_reason: Optional[str] = text(32, default=None, nullable=True)

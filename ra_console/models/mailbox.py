@@ -1,0 +1,39 @@
+"""Mailboxes (one row per authorised mailbox) and their addresses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Optional
+
+from sqlmodel import Field, SQLModel
+
+from ._types import public_id_field, text, timestamp, utcnow
+
+
+class Mailbox(SQLModel, table=True):
+    __workflow__: ClassVar[str] = "mailbox"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    public_id: str = public_id_field()
+    # None for IdM addresses (they belong to the central identity management).
+    institute_id: Optional[int] = Field(default=None, foreign_key="institute.id", index=True)
+    kind: str = text(16, default="personal")  # personal | functional
+    source: str = text(16, default="idm")  # idm | institute
+    display_name: str = text(200, default="")
+    owner_id: int = Field(foreign_key="person.id", index=True)
+    applicant_id: Optional[int] = Field(default=None, foreign_key="person.id", nullable=True)
+    status: str = text(32, index=True)
+    comment: str = text(500, default="")
+    created_at: datetime = timestamp(default_factory=utcnow)
+
+
+class MailboxAddress(SQLModel, table=True):
+    __tablename__ = "mailbox_address"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
+    # Lower-cased for lookups; `display` keeps the local part as given.
+    address: str = text(320, unique=True, index=True)
+    display: str = text(320)
+    is_primary: bool = Field(default=False)
+    verified_at: Optional[datetime] = timestamp(default=None, nullable=True)
+    # How mailbox control was established (SBR §3.2.2): idm | challenge
+    method: Optional[str] = text(16, default=None, nullable=True)

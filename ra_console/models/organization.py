@@ -1,0 +1,59 @@
+"""Institutes, persons and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ._types import public_id_field, text, timestamp, utcnow
+
+
+class Institute(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = text(32, unique=True, index=True)
+    name_de: str = text(200)
+    name_en: str = text(200)
+
+
+class InstituteDomain(SQLModel, table=True):
+    """A mail domain in which an institute's network contacts may add addresses."""
+
+    __tablename__ = "institute_domain"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    institute_id: int = Field(foreign_key="institute.id", index=True)
+    domain: str = text(253, unique=True)
+
+
+class Person(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    public_id: str = public_id_field()
+    username: str = text(200, unique=True, index=True)
+    given_name: str = text(200, default="")
+    surname: str = text(200, default="")
+    # Space-separated IdM affiliations from the last sign-in (e.g. "employee member").
+    affiliations: str = text(500, default="")
+    # Legal name recorded by an identity check; wins over the IdM name in certificates.
+    legal_given_name: Optional[str] = text(200, default=None, nullable=True)
+    legal_surname: Optional[str] = text(200, default=None, nullable=True)
+    locale: Optional[str] = text(8, default=None, nullable=True)
+    created_at: datetime = timestamp(default_factory=utcnow)
+    last_login_at: Optional[datetime] = timestamp(default=None, nullable=True)
+
+    @property
+    def display_name(self) -> str:
+        given = self.legal_given_name or self.given_name
+        surname = self.legal_surname or self.surname
+        return f"{given} {surname}".strip() or self.username
+
+
+class RoleAssignment(SQLModel, table=True):
+    __tablename__ = "role_assignment"
+    __table_args__ = (UniqueConstraint("person_id", "role", "institute_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = text(32)
+    # Only for network_contact: the institute this assignment covers.
+    institute_id: Optional[int] = Field(default=None, foreign_key="institute.id", nullable=True)

@@ -1,0 +1,1 @@
+"""The user self-service pages."""

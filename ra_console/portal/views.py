@@ -1,0 +1,167 @@
+"""Meine Client-Zertifikate: list, request, view, send, delete, download, revoke."""
+
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from sqlmodel import select
+
+from ..auth.access import login_required
+from ..auth.current import current_actor, current_person
+from ..db import get_session
+from ..models import Certificate, Mailbox
+from ..services import certificates as certs
+from ..services.requests import (CONSENTS, RequestError, address_choices, create_request,
+                                 has_status)
+from ..workflow.engine import WorkflowError, available, fire
+from .forms import ConfirmForm, RequestForm, RevokeForm
+from .messages import message_for, reason_labels
+
+bp = Blueprint("portal", __name__)
+ACTIVE = ("requested", "pending_approval", "sent", "issued")
+USER_TRIGGERS = ("submit", "delete")
+
+
+def _runtime():
+    return current_app.extensions["ra_runtime"]
+
+
+def _own_certificate(public_id: str) -> Certificate:
+    """The signed-in person's request; anybody else's is a 404 (no hint that it exists)."""
+    cert = get_session().exec(
+        select(Certificate).where(Certificate.public_id == public_id)).first()
+    if cert is None or cert.person_id != current_person().id or cert.status == "deleted":
+        abort(404)
+    return cert
+
+
+@bp.route("/")
+@login_required
+def home():
+    return redirect(url_for("portal.certificates"))
+
+
+@bp.route("/certificates")
+@login_required
+def certificates():
+    show_all = request.args.get("show") == "all"
+    query = select(Certificate).where(Certificate.person_id == current_person().id,
+                                      Certificate.status != "deleted")
+    if not show_all:
+        query = query.where(Certificate.status.in_(ACTIVE))
+    rows = get_session().exec(query.order_by(Certificate.created_at.desc())).all()
+    return render_template("portal/certificates.html", rows=rows, show_all=show_all)
+
+
+@bp.route("/certificates/new", methods=["GET", "POST"])
+@login_required
+def new_request():
+    runtime, db, person = _runtime(), get_session(), current_person()
+    choices = address_choices(db, runtime, person, runtime.now())
+    form = RequestForm()
+    form.mailbox.choices = [(c.mailbox.public_id, c.primary.display) for c in choices]
+    form.aliases.choices = [(a.address, a.display) for c in choices for a in c.aliases]
+    algorithms = choices[0].profile.key_algorithms if choices else ("RSA-4096", "RSA-2048")
+    form.key_algorithm.choices = [(a, a) for a in algorithms]
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        csr = form.csr_file.data.read() if form.csr_file.data else (form.csr_text.data or "")
+        consents = {name: getattr(form, f"consent_{name}").data for name in CONSENTS}
+        try:
+            if not csr or not str(csr).strip():
+                raise RequestError("csr_missing")
+            cert = create_request(db, runtime, current_actor(), person,
+                                  mailbox_public_id=form.mailbox.data or "",
+                                  aliases=form.aliases.data or [], csr=csr, consents=consents)
+        except RequestError as exc:
+            db.rollback()
+            error = message_for(exc.code, exc.params)
+        else:
+            db.commit()
+            flash(_("Your certificate request was saved. Check it and send it to the CA."),
+                  "success")
+            return redirect(url_for("portal.show", public_id=cert.public_id))
+    elif request.method == "POST":
+        error = _("The form has expired. Please reload the page and try again.")
+    return render_template("portal/new_request.html", form=form, choices=choices, error=error,
+                           has_status=has_status(person, runtime),
+                           profile=choices[0].profile if choices else None), (
+        400 if error else 200)
+
+
+@bp.route("/certificates/<public_id>")
+@login_required
+def show(public_id: str):
+    cert = _own_certificate(public_id)
+    db = get_session()
+    actions = [t for t in available(db, cert, current_actor(), audience="user")]
+    mailbox = db.get(Mailbox, cert.mailbox_id)
+    return render_template("portal/show.html", cert=cert, mailbox=mailbox, actions=actions,
+                           form=ConfirmForm(), revoke_form=RevokeForm())
+
+
+@bp.route("/certificates/<public_id>/<trigger>", methods=["GET", "POST"])
+@login_required
+def act(public_id: str, trigger: str):
+    """Confirmation page (GET) and the action itself (POST) for send and delete."""
+    if trigger not in USER_TRIGGERS:
+        abort(404)
+    cert = _own_certificate(public_id)
+    db = get_session()
+    transition = next((t for t in available(db, cert, current_actor(), audience="user")
+                       if t.trigger == trigger), None)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            fire(db, cert, trigger, current_actor())
+            db.commit()
+        except WorkflowError as exc:
+            db.rollback()
+            flash(message_for(exc.code), "error")
+            return redirect(url_for("portal.show", public_id=public_id))
+        if trigger == "delete":
+            flash(_("The request was deleted."), "success")
+            return redirect(url_for("portal.certificates"))
+        flash(_("The request was sent to the CA."), "success")
+        return redirect(url_for("portal.show", public_id=public_id))
+    if transition is None:
+        flash(message_for("condition"), "error")
+        return redirect(url_for("portal.show", public_id=public_id))
+    return render_template("portal/confirm.html", cert=cert, transition=transition, form=form)
+
+
+@bp.route("/certificates/<public_id>/revoke", methods=["GET", "POST"])
+@login_required
+def revoke(public_id: str):
+    cert = _own_certificate(public_id)
+    runtime, db = _runtime(), get_session()
+    form = RevokeForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            certs.revoke(db, cert, current_actor(), form.reason.data, runtime.now())
+            db.commit()
+        except WorkflowError as exc:
+            db.rollback()
+            flash(message_for(exc.code), "error")
+            return redirect(url_for("portal.show", public_id=public_id))
+        flash(_("The certificate was revoked."), "success")
+        return redirect(url_for("portal.show", public_id=public_id))
+    if cert.status != "issued":
+        flash(message_for("wrong_state"), "error")
+        return redirect(url_for("portal.show", public_id=public_id))
+    return render_template("portal/revoke.html", cert=cert, form=form,
+                           reason_labels=reason_labels()), (
+        400 if request.method == "POST" else 200)
+
+
+@bp.route("/certificates/<public_id>/download/<kind>")
+@login_required
+def download(public_id: str, kind: str):
+    cert = _own_certificate(public_id)
+    if kind not in certs.BUNDLES or not cert.cert_pem:
+        abort(404)
+    data, mimetype, suffix = certs.bundle(cert, kind)
+    name = (cert.addresses[0] if cert.addresses else cert.public_id).replace("@", "_at_")
+    return current_app.response_class(data, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}{suffix}"'})

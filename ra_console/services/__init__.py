@@ -1,0 +1,1 @@
+"""Services behind small interfaces: outbox, mail, CA connectors."""

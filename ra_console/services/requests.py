@@ -1,0 +1,150 @@
+"""Certificate requests: which addresses are requestable, and creating a request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from ..models import Certificate, Mailbox, MailboxAddress, Person
+from ..pki.certificates import SubjectSpec, build_subject
+from ..pki.csr import CsrError, check_csr
+from ..pki.profiles import CertificateProfile
+from ..workflow.actor import Actor
+from ..workflow.engine import create
+
+OPEN_STATES = ("pending_approval", "sent")
+LIVE_STATES = ("requested", "pending_approval", "sent", "issued")
+CONSENTS = ("name_and_mailbox", "data_processing", "directory_publication")
+CONSENT_VERSION = "2026-11"
+
+
+class RequestError(Exception):
+    """A request cannot be made; `code` + `params` become a message in the user's language."""
+
+    def __init__(self, code: str, **params: Any):
+        super().__init__(code)
+        self.code, self.params = code, params
+
+
+@dataclass
+class AddressChoice:
+    """One mailbox in the request form: its addresses and whether it is requestable."""
+
+    mailbox: Mailbox
+    primary: MailboxAddress
+    aliases: list[MailboxAddress]
+    profile: CertificateProfile
+    blocked_by: str | None = None  # "open_request" | "valid_certificate"
+    valid_until: datetime | None = field(default=None)
+
+    @property
+    def requestable(self) -> bool:
+        return self.blocked_by is None
+
+
+def profile_for(runtime, mailbox: Mailbox) -> CertificateProfile:
+    key = "pki.functional_profile" if mailbox.kind == "functional" else "pki.personal_profile"
+    return runtime.profiles[runtime.config[key]]
+
+
+def blocking_reason(session: Session, mailbox: Mailbox, profile: CertificateProfile,
+                    now: datetime) -> tuple[str | None, datetime | None]:
+    """Why no new certificate may be requested for this mailbox now (DESIGN §6), if at all."""
+    rows = session.exec(select(Certificate).where(
+        Certificate.mailbox_id == mailbox.id, Certificate.status.in_([*OPEN_STATES, "issued"])
+    )).all()
+    horizon = now + timedelta(days=profile.renewal_window_days)
+    for cert in rows:
+        if cert.status in OPEN_STATES:
+            return "open_request", None
+    for cert in rows:
+        if _aware(cert.not_after) > horizon:
+            return "valid_certificate", _aware(cert.not_after)
+    return None, None
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import timezone
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def address_choices(session: Session, runtime, person: Person, now: datetime
+                    ) -> list[AddressChoice]:
+    mailboxes = session.exec(select(Mailbox).where(
+        Mailbox.owner_id == person.id, Mailbox.status == "verified").order_by(Mailbox.id)).all()
+    choices = []
+    for mailbox in mailboxes:
+        addresses = session.exec(select(MailboxAddress).where(
+            MailboxAddress.mailbox_id == mailbox.id).order_by(MailboxAddress.id)).all()
+        primary = next((a for a in addresses if a.is_primary), None)
+        if primary is None:
+            continue
+        profile = profile_for(runtime, mailbox)
+        reason, until = blocking_reason(session, mailbox, profile, now)
+        choices.append(AddressChoice(mailbox, primary, [a for a in addresses if not a.is_primary],
+                                     profile, reason, until))
+    return choices
+
+
+def has_status(person: Person, runtime) -> bool:
+    """Employee/student status from the IdM, or a recorded identity check (legal name)."""
+    status = set(runtime.config["auth.status_affiliations"])
+    return bool(status & set(person.affiliations.split())) or bool(person.legal_surname)
+
+
+def subject_spec(person: Person, mailbox: Mailbox, emails: tuple[str, ...]) -> SubjectSpec:
+    if mailbox.kind == "functional":  # no personal name in a functional mailbox's certificate
+        return SubjectSpec(given_name=None, surname=None, common_name=None, emails=emails)
+    given = person.legal_given_name or person.given_name
+    surname = person.legal_surname or person.surname
+    return SubjectSpec(given_name=given, surname=surname,
+                       common_name=f"{given} {surname}".strip(), emails=emails)
+
+
+def create_request(session: Session, runtime, actor: Actor, person: Person, *,
+                   mailbox_public_id: str, aliases: list[str], csr: bytes | str,
+                   consents: dict[str, bool], origin: str = "upload") -> Certificate:
+    """Check everything, then add the request in state `requested` (caller commits)."""
+    if not has_status(person, runtime):
+        raise RequestError("identity_check_needed")
+    choice = next((c for c in address_choices(session, runtime, person, runtime.now())
+                   if c.mailbox.public_id == mailbox_public_id), None)
+    if choice is None:
+        raise RequestError("unknown_address")
+    if not choice.requestable:
+        raise RequestError(choice.blocked_by, valid_until=choice.valid_until)
+    missing = [name for name in CONSENTS if not consents.get(name)]
+    if missing:
+        raise RequestError("consent_missing", consents=missing)
+    alias_map = {a.address: a for a in choice.aliases}
+    unknown = [a for a in aliases if a not in alias_map]
+    if unknown:
+        raise RequestError("unknown_address")
+    try:
+        info = check_csr(csr, allowed_algorithms=choice.profile.key_algorithms,
+                         max_bytes=runtime.config["max_upload_bytes"])
+    except CsrError as exc:
+        raise RequestError("csr_" + exc.code, **exc.params) from None
+    reused = session.exec(select(Certificate.id).where(
+        Certificate.spki_sha256 == info.spki_sha256, Certificate.status != "deleted")).first()
+    if reused is not None:
+        raise RequestError("key_reused")
+    emails = (choice.primary.address, *[alias_map[a].address for a in aliases])
+    spec = subject_spec(person, choice.mailbox, emails)
+    try:
+        subject = build_subject(choice.profile, spec).rfc4514_string()
+    except ValueError as exc:
+        raise RequestError("bad_subject", detail=str(exc)) from None
+    stamp = runtime.now().isoformat()
+    cert = Certificate(
+        person_id=person.id, mailbox_id=choice.mailbox.id, profile=choice.profile.name,
+        addresses=list(emails), subject=subject, given_name=spec.given_name,
+        surname=spec.surname, common_name=spec.common_name, key_algorithm=info.key_algorithm,
+        csr_pem=info.csr_pem, spki_sha256=info.spki_sha256, origin=origin,
+        consents={name: {"version": CONSENT_VERSION, "at": stamp} for name in CONSENTS},
+    )
+    create(session, cert, actor, data={"addresses": ", ".join(emails), "origin": origin})
+    return cert

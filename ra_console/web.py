@@ -1,0 +1,76 @@
+"""Cross-cutting web pieces: error pages, security headers, template helpers."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import get_locale, gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .auth.current import current_actor, current_person
+from .workflow import workflows
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.extensions["ra_runtime"].config["auth.secure_cookies"]:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def state_label(workflow: str, state: str) -> str:
+    return workflows()[workflow].state_label(state, str(get_locale()))
+
+
+def template_helpers() -> dict:
+    runtime = current_app.extensions["ra_runtime"]
+    return {
+        "current_person": current_person(),
+        "current_actor": current_actor(),
+        "lang": str(get_locale()),
+        "languages": runtime.config["languages"],
+        "state_label": state_label,
+        "demo": runtime.config["demo"],
+    }
+
+
+ERROR_TEXTS = {
+    400: lambda: _("The request could not be understood."),
+    403: lambda: _("You are not allowed to open this page."),
+    404: lambda: _("This page does not exist."),
+    405: lambda: _("This action is not possible here."),
+    413: lambda: _("The upload is too large."),
+    429: lambda: _("Too many attempts. Please wait a moment."),
+}
+
+
+def _render_error(code: int, message: str):
+    return render_template("error.html", code=code, message=message), code
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc):
+        return _render_error(400, _("The form has expired. Please go back, reload the page "
+                                    "and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        text = ERROR_TEXTS.get(exc.code or 500)
+        return _render_error(exc.code or 500, text() if text else exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _render_error(500, _("Something went wrong on our side. Nothing was changed; "
+                                    "please try again later."))
