@@ -98,7 +98,7 @@ def parse_csr(
     """Load a CSR from PEM (any whitespace, NEW header variant), bare base64 or DER."""
     if not isinstance(data, (bytes, str)):
         raise CsrError("not_a_csr")
-    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if size > max_bytes:
         raise CsrError("too_large", size=size, max_bytes=max_bytes)
     der = _to_der(data)

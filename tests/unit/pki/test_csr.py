@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -164,7 +165,7 @@ def _self_signed(key, now) -> x509.Certificate:
     [b"", "", "   \r\n", b"garbage", "hello world", b"\x30\x82\x01\x00garbage",
      b"\xff\xfe\x00", "-----BEGIN CERTIFICATE REQUEST-----\n!!!\n-----END CERTIFICATE REQUEST-----",
      "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----",
-     None, 42],
+     "\ud800", None, 42],
 )
 def test_garbage_is_not_a_csr(data):
     with pytest.raises(CsrError) as err:
@@ -215,3 +216,18 @@ def test_key_screening_needs_no_network_or_downloaded_data(csr_2048, tmp_path):
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().strip() == "RSA-2048"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_mutated_csrs_only_raise_csr_error(csr_2048):
+    """No library exception escapes, whatever byte is damaged."""
+    der = bytearray(csr_2048.public_bytes(DER))
+    rng = random.Random(1)
+    for _ in range(400):
+        damaged = bytearray(der)
+        for _ in range(rng.randint(1, 3)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        try:
+            check_csr(bytes(damaged))
+        except CsrError as exc:
+            assert exc.code in {"not_a_csr", "bad_signature", "key_type_not_allowed",
+                                "key_size_not_allowed", "bad_exponent", "weak_key"}
