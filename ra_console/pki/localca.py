@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -41,7 +41,7 @@ class IssuingCA:
 
     name: str
     certificate: x509.Certificate
-    private_key: rsa.RSAPrivateKey
+    private_key: rsa.RSAPrivateKey = field(repr=False)
     root_certificate: x509.Certificate
     root_name: str
     pki_base_url: str
