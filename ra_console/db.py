@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Iterator
 
 from flask import Flask, current_app, g
@@ -29,6 +30,12 @@ def make_engine(url: str) -> Engine:
 
 def is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
+
+
+def session_now(session: Session) -> datetime:
+    """The time of the runtime that owns the session (a frozen clock in tests)."""
+    runtime = session.info.get("runtime")
+    return runtime.now() if runtime is not None else datetime.now(timezone.utc)
 
 
 def init_app(app: Flask) -> None:

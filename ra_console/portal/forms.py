@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import (BooleanField, RadioField, SelectChoice, SelectField, SelectMultipleField,
+                     TextAreaField)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..services.certificates import USER_REASONS
@@ -31,4 +32,4 @@ class ConfirmForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    reason = SelectField(choices=[(r, r) for r in USER_REASONS], validate_choice=True)
+    reason = SelectField(choices=[SelectChoice(r, r) for r in USER_REASONS], validate_choice=True)

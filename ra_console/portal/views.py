@@ -6,6 +6,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    url_for)
 from flask_babel import gettext as _
 from sqlmodel import select
+from wtforms import SelectChoice
 
 from ..auth.access import login_required
 from ..auth.current import current_actor, current_person
@@ -60,10 +61,11 @@ def new_request():
     runtime, db, person = _runtime(), get_session(), current_person()
     choices = address_choices(db, runtime, person, runtime.now())
     form = RequestForm()
-    form.mailbox.choices = [(c.mailbox.public_id, c.primary.display) for c in choices]
-    form.aliases.choices = [(a.address, a.display) for c in choices for a in c.aliases]
+    form.mailbox.choices = [SelectChoice(c.mailbox.public_id, c.primary.display) for c in choices]
+    form.aliases.choices = [SelectChoice(a.address, a.display)
+                            for c in choices for a in c.aliases]
     algorithms = choices[0].profile.key_algorithms if choices else ("RSA-4096", "RSA-2048")
-    form.key_algorithm.choices = [(a, a) for a in algorithms]
+    form.key_algorithm.choices = [SelectChoice(a, a) for a in algorithms]
     error = None
     if request.method == "POST" and form.validate_on_submit():
         csr = form.csr_file.data.read() if form.csr_file.data else (form.csr_text.data or "")

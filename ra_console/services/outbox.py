@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from sqlmodel import Session, select
 
-from ..db import is_sqlite
+from ..db import is_sqlite, session_now
 from ..models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,9 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], dedupe_key: st
     ).first()
     if existing is not None:
         return existing
-    message = OutboxMessage(kind=kind, payload=payload, dedupe_key=dedupe_key)
+    now = session_now(session)
+    message = OutboxMessage(kind=kind, payload=payload, dedupe_key=dedupe_key,
+                            next_attempt_at=now, created_at=now)
     session.add(message)
     session.flush()
     return message

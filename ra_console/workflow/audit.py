@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from ..db import lock_row
+from ..db import lock_row, session_now
 from ..models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -51,7 +51,7 @@ def append_event(session: Session, *, entity_type: str, entity_id: str, trigger:
     event = AuditEvent(
         seq=head.seq + 1, entity_type=entity_type, entity_id=entity_id, trigger=trigger,
         from_state=from_state, to_state=to_state, actor=actor, role=role, ip=ip,
-        data=data or {}, prev_hash=head.hash, at=at or datetime.now(timezone.utc), hash="",
+        data=data or {}, prev_hash=head.hash, at=at or session_now(session), hash="",
     )
     event.hash = event_hash(event)
     head.seq, head.hash = event.seq, event.hash

@@ -18,6 +18,7 @@ class FireContext:
     actor: Actor
     role: str
     data: dict[str, Any] = field(default_factory=dict)
+    transition: Any = None  # the Transition taken, set while it fires
 
     @property
     def runtime(self):

@@ -142,6 +142,12 @@ def _condition_callback(name: str):
     return lambda event: bool(check(event.kwargs["ctx"]))
 
 
+def _record_taken(transition: Transition):
+    def record(event) -> None:
+        event.kwargs["ctx"].transition = transition
+    return record
+
+
 def parse_definition(data: Any, where: str) -> Workflow:
     """Validate one definition (already parsed from YAML) and build its machine."""
     if not isinstance(data, dict):
@@ -188,6 +194,7 @@ def parse_definition(data: Any, where: str) -> Workflow:
             t.trigger, [state_enum(s) for s in t.sources], state_enum(t.dest),
             conditions=[_condition_callback(c) for c in t.conditions],
             unless=[_condition_callback(c) for c in t.unless],
+            after=[_record_taken(t)],  # fire() learns which candidate was taken
         )
     return Workflow(name, initial, entries, state_enum, state_labels, tuple(transitions), machine)
 

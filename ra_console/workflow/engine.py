@@ -77,7 +77,7 @@ def fire(session: Session, row: Any, trigger: str, actor: Actor, **data: Any) ->
         raise WorkflowError("wrong_state", str(exc)) from None
     if not moved:
         raise WorkflowError("condition", f"'{trigger}' is not allowed now")
-    taken = _taken(workflow, possible, ctx)
+    taken = ctx.transition
     if role not in taken.roles:
         raise WorkflowError("forbidden", f"{actor.username} may not '{trigger}' this row")
     row.status = str(row.status)
@@ -88,14 +88,6 @@ def fire(session: Session, row: Any, trigger: str, actor: Actor, **data: Any) ->
         from_state=source, to_state=row.status, actor=actor.username, role=role,
         ip=actor.ip, data=_audit_data(data),
     )
-
-
-def _taken(workflow: Workflow, possible: list[Transition], ctx: FireContext) -> Transition:
-    # transitions tries candidates in order; the first whose checks pass is the one taken.
-    for t in possible:
-        if t.dest == str(ctx.row.status) and _passes(t, ctx):
-            return t
-    raise WorkflowError("condition", "no transition matched")  # pragma: no cover
 
 
 def _passes(t: Transition, ctx: FireContext) -> bool:

@@ -1,0 +1,213 @@
+"""Fixtures shared by every test: databases (SQLite and PostgreSQL), the local CA, the app.
+
+Tests that take the `runtime` (or anything built on it) run once per database. Under CI
+(CI=true or RA_REQUIRE_ALL=1) an unreachable PostgreSQL fails those tests; locally they skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+import ra_console.models  # noqa: F401
+from ra_console.config import load_config
+from ra_console.pki import localca
+from ra_console.runtime import build_runtime
+
+PG_URL = os.environ.get("RA_TEST_DATABASE_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_ALL = os.environ.get("CI") == "true" or os.environ.get("RA_REQUIRE_ALL") == "1"
+START = datetime(2026, 11, 2, 9, 0, 0, tzinfo=timezone.utc)
+
+
+def missing(component: str) -> None:
+    """Skip locally, fail under CI: a missing component never hides work there."""
+    if REQUIRE_ALL:
+        pytest.fail(f"{component} is required under CI")
+    pytest.skip(f"{component} not available")
+
+
+@dataclass
+class Clock:
+    """A controllable clock for the runtime."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def ca_template(tmp_path_factory) -> Path:
+    """One local CA for the whole run (RSA-2048 keeps it quick); tests get copies."""
+    folder = tmp_path_factory.mktemp("ca-template") / "ca"
+    localca.init_ca(folder, organization="Example University", country="DE",
+                    pki_base_url="http://pki.uni.example.org", key_bits=2048, now=START
+                    - timedelta(days=1))
+    localca.write_crl(folder, START)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path, pg_available):
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite'}"
+        return
+    if not pg_available:
+        missing(f"PostgreSQL at {PG_URL}")
+    engine = create_engine(PG_URL)
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+    yield PG_URL
+
+
+def make_config(tmp_path: Path, db_url: str, ca_dir: Path, **overrides) -> dict:
+    values = {
+        "instance_path": str(tmp_path / "instance"), "database_url": db_url, "demo": True,
+        "auth.mode": "dev", "mail.catcher": True, "pki.local_ca_path": str(ca_dir),
+        "public_base_url": "http://portal.uni.example.org",
+    }
+    values.update(overrides)
+    return load_config(environ={}, overrides=values)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def config_overrides() -> dict:
+    """Override in a test module to change configuration keys."""
+    return {}
+
+
+@pytest.fixture
+def runtime(tmp_path, db_url, ca_template, clock, config_overrides):
+    """A migrated database, a private copy of the CA, a frozen clock."""
+    from ra_console.migrate import upgrade
+
+    ca_dir = tmp_path / "ca"
+    shutil.copytree(ca_template, ca_dir)
+    runtime = build_runtime(make_config(tmp_path, db_url, ca_dir, **config_overrides))
+    runtime.clock = clock
+    upgrade(runtime.engine)
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def session(runtime):
+    with runtime.session() as session:
+        yield session
+
+
+@pytest.fixture
+def seeded(runtime):
+    """The demo organisation, institutes and people."""
+    from ra_console.seed import seed_demo
+
+    with runtime.session() as session:
+        seed_demo(session, idm_domains=runtime.config["organization.idm_domains"],
+                  now=runtime.now())
+        session.commit()
+    return runtime
+
+
+@pytest.fixture
+def app(seeded):
+    from ra_console import create_app
+
+    app = create_app(runtime=seeded)
+    app.config["TESTING"] = True
+    return app
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Browser:
+    """The test client plus what a browser does: keep the CSRF token of the last page."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def token(self, url: str) -> str:
+        page = self.client.get(url)
+        match = CSRF_RE.search(page.get_data(as_text=True))
+        assert match, f"no CSRF token on {url} ({page.status_code})"
+        return match.group(1)
+
+    def submit(self, form_url: str, data: dict | None = None, action: str | None = None,
+               **kwargs):
+        """GET the form page, then POST to its action with its CSRF token."""
+        payload = {"csrf_token": self.token(form_url), **(data or {})}
+        return self.client.post(action or form_url, data=payload, **kwargs)
+
+    def login(self, username: str):
+        response = self.submit("/login", {"username": username}, action="/login/dev")
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+
+@pytest.fixture
+def browser(app):
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every job sweep once, as `ra-console jobs run-once` does."""
+    from ra_console.jobs.sweeps import run_once
+
+    def run():
+        with app.app_context():
+            return run_once(app.extensions["ra_runtime"])
+    return run
+
+
+@pytest.fixture(scope="session")
+def new_csr():
+    """A fresh key pair and its CSR (PEM bytes): `new_csr(bits=2048)` -> (key, pem)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    def make(bits: int = 2048, exponent: int = 65537, der: bool = False):
+        key = rsa.generate_private_key(public_exponent=exponent, key_size=bits)
+        csr = (x509.CertificateSigningRequestBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ignored")]))
+               .sign(key, hashes.SHA256()))
+        encoding = serialization.Encoding.DER if der else serialization.Encoding.PEM
+        return key, csr.public_bytes(encoding)
+    return make
