@@ -86,10 +86,20 @@ def _merge_file(config: dict[str, Any], path: Path) -> None:
         if key not in config:
             raise ConfigError(f"{path}: unknown key '{key}'")
         if key in OPEN_SECTIONS:
-            config[key] = {**config[key], **value}
+            _merge_open_section(config, key, value, path)
             continue
         _check_value(key, value, config[key], str(path))
         config[key] = value
+
+
+def _merge_open_section(config: dict[str, Any], key: str, value: Any, path: Path) -> None:
+    """[profiles.<name>] tables: a site may add profiles or change single keys of one."""
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ConfigError(f"{path}: key '{key}' must hold tables like [{key}.<name>]")
+    merged = dict(config[key])
+    for name, table in value.items():
+        merged[name] = {**merged.get(name, {}), **table}
+    config[key] = merged
 
 
 def _merge_env(config: dict[str, Any], environ: Mapping[str, str]) -> None:
