@@ -34,7 +34,11 @@ def db_upgrade() -> None:
     """Create or migrate the database schema."""
     from .migrate import upgrade
 
-    upgrade(_runtime().engine)
+    runtime = _runtime()
+    try:
+        upgrade(runtime.engine)
+    finally:
+        runtime.engine.dispose()
     click.echo("database is up to date")
 
 
@@ -105,8 +109,12 @@ def audit_verify() -> None:
     """Recompute the hash chain; fail on any changed or deleted event."""
     from .workflow.audit import verify_chain
 
-    with _runtime().session() as session:
-        result = verify_chain(session)
+    runtime = _runtime()
+    try:
+        with runtime.session() as session:
+            result = verify_chain(session)
+    finally:
+        runtime.engine.dispose()
     if not result.ok:
         raise click.ClickException(f"audit chain broken after {result.checked} good events: "
                                    f"{result.problem}")
