@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlmodel import SQLModel
 
 import ra_console.models  # noqa: F401
@@ -60,31 +61,38 @@ def ca_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_available() -> bool:
+def pg_url():
+    """A private PostgreSQL database for this test run (created on the server named by
+    RA_TEST_DATABASE_URL, dropped at the end), so parallel runs never collide."""
     try:
-        engine = create_engine(PG_URL)
-        with engine.connect() as connection:
-            connection.execute(text("select 1"))
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
-        return False
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        name = f"ra_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        yield None, str(exc).splitlines()[0]
+        return
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False), None
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path, pg_available):
+def db_url(request, tmp_path, pg_url):
     """A fresh, empty database of each kind."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite'}"
         return
-    if not pg_available:
-        missing(f"PostgreSQL at {PG_URL}")
-    engine = create_engine(PG_URL)
+    url, problem = pg_url
+    if url is None:
+        missing(f"PostgreSQL at {PG_URL} ({problem})")
+    engine = create_engine(url)
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
-    yield PG_URL
+    yield url
 
 
 def make_config(tmp_path: Path, db_url: str, ca_dir: Path, **overrides) -> dict:
@@ -181,7 +189,10 @@ class Browser:
 
 @pytest.fixture
 def browser(app):
-    return Browser(app.test_client())
+    """An English-speaking browser (tests assert on English texts; German has its own)."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return Browser(client)
 
 
 @pytest.fixture
