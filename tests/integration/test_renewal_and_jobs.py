@@ -1,0 +1,175 @@
+"""The renewal-window rule, the outbox (retries, backoff, dead, dedupe) and the expiry sweep."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from ra_console.auth.current import actor_for
+from ra_console.jobs import handlers
+from ra_console.jobs.sweeps import drain_outbox, expire_certificates, run_once
+from ra_console.models import Certificate, Mailbox, MailboxAddress, OutboxMessage, Person
+from ra_console.services import outbox
+from ra_console.services.requests import address_choices, create_request
+from ra_console.workflow.actor import SYSTEM
+from ra_console.workflow.engine import create, fire
+
+CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
+
+
+def erika(s) -> Person:
+    return s.exec(select(Person).where(Person.username == "erika")).one()
+
+
+def issue_for_erika(app, runtime, new_csr, mailbox=None) -> int:
+    """Request, send and issue (jobs run once) a certificate; returns its id."""
+    with runtime.session() as s:
+        who = erika(s)
+        mailbox = mailbox or s.exec(select(Mailbox).where(Mailbox.owner_id == who.id)).first()
+        cert = create_request(s, runtime, actor_for(who, s), who,
+                              mailbox_public_id=mailbox.public_id, aliases=[],
+                              csr=new_csr()[1], consents=CONSENTS)
+        fire(s, cert, "submit", actor_for(who, s))
+        s.commit()
+        cert_id = cert.id
+    with app.app_context():
+        run_once(runtime)
+    with runtime.session() as s:
+        assert s.get(Certificate, cert_id).status == "issued"
+    return cert_id
+
+
+def choice(runtime):
+    with runtime.session() as s:
+        return address_choices(s, runtime, erika(s), runtime.now())[0]
+
+
+@pytest.mark.parametrize("days_left, requestable", [(400, False), (29, False), (27, True)])
+def test_renewal_window(app, seeded, new_csr, clock, days_left, requestable):
+    cert_id = issue_for_erika(app, seeded, new_csr)
+    with seeded.session() as s:
+        not_after = s.get(Certificate, cert_id).not_after
+    clock.now = not_after.replace(tzinfo=clock.now.tzinfo) - timedelta(days=days_left)
+    found = choice(seeded)
+    assert found.requestable is requestable
+    assert found.blocked_by == (None if requestable else "valid_certificate")
+
+
+def test_revoked_certificate_frees_the_address(app, seeded, new_csr):
+    cert_id = issue_for_erika(app, seeded, new_csr)
+    assert choice(seeded).blocked_by == "valid_certificate"
+    with seeded.session() as s:
+        fire(s, s.get(Certificate, cert_id), "revoke", actor_for(erika(s), s), reason="superseded")
+        s.commit()
+    assert choice(seeded).requestable
+
+
+def test_open_request_blocks(seeded, new_csr):
+    with seeded.session() as s:
+        who = erika(s)
+        mailbox = s.exec(select(Mailbox).where(Mailbox.owner_id == who.id)).first()
+        cert = create_request(s, seeded, actor_for(who, s), who, mailbox_public_id=mailbox.public_id,
+                              aliases=[], csr=new_csr()[1], consents=CONSENTS)
+        assert address_choices(s, seeded, who, seeded.now())[0].requestable  # a draft does not
+        fire(s, cert, "submit", actor_for(who, s))
+        s.commit()
+    assert choice(seeded).blocked_by == "open_request"
+
+
+def test_expiry_sweep(app, seeded, new_csr, clock):
+    cert_id = issue_for_erika(app, seeded, new_csr)
+    assert expire_certificates(seeded) == 0
+    with seeded.session() as s:
+        not_after = s.get(Certificate, cert_id).not_after
+    clock.now = not_after.replace(tzinfo=clock.now.tzinfo) + timedelta(seconds=1)
+    assert expire_certificates(seeded) == 1
+    with seeded.session() as s:
+        assert s.get(Certificate, cert_id).status == "expired"
+    assert expire_certificates(seeded) == 0  # idempotent
+
+
+def test_outbox_dedupe(runtime):
+    with runtime.session() as s:
+        first = outbox.enqueue(s, "mail", {"n": 1}, "same-key")
+        second = outbox.enqueue(s, "mail", {"n": 2}, "same-key")
+        s.commit()
+        assert first.id == second.id
+        assert len(s.exec(select(OutboxMessage)).all()) == 1
+
+
+def test_outbox_retries_with_backoff_then_dead_then_retry(app, runtime, clock, monkeypatch):
+    calls = []
+
+    def flaky(session, message):
+        calls.append(message.id)
+        raise ConnectionError("SMTP server down")
+    monkeypatch.setitem(handlers.HANDLERS, "mail", flaky)
+    with runtime.session() as s:
+        message_id = outbox.enqueue(s, "mail", {}, "k1").id
+        s.commit()
+    base = runtime.config["jobs.backoff_seconds"]
+    with app.app_context():
+        assert drain_outbox(runtime) == 0
+        with runtime.session() as s:
+            message = s.get(OutboxMessage, message_id)
+            assert (message.state, message.attempts) == ("pending", 1)
+            assert "SMTP server down" in message.last_error
+            due = message.next_attempt_at
+        assert drain_outbox(runtime) == 0 and len(calls) == 1  # not due yet: not tried
+        clock.now += timedelta(seconds=base)
+        drain_outbox(runtime)
+        with runtime.session() as s:
+            second_due = s.get(OutboxMessage, message_id).next_attempt_at
+        assert (second_due - due).total_seconds() == pytest.approx(base * 2, abs=1)
+        for _ in range(10):
+            clock.now += timedelta(hours=2)
+            drain_outbox(runtime)
+        with runtime.session() as s:
+            message = s.get(OutboxMessage, message_id)
+            assert message.state == "dead"
+            assert message.attempts == runtime.config["jobs.max_attempts"]
+        assert len(calls) == runtime.config["jobs.max_attempts"]
+        monkeypatch.setitem(handlers.HANDLERS, "mail", lambda session, message: None)
+        with runtime.session() as s:
+            outbox.retry_dead(s, message_id, clock.now)
+            s.commit()
+        assert drain_outbox(runtime) == 1
+        with runtime.session() as s:
+            assert s.get(OutboxMessage, message_id).state == "done"
+
+
+def test_functional_mailbox_certificate(app, seeded, new_csr):
+    """A functional mailbox gets a mailbox-validated certificate without a personal name."""
+    from cryptography import x509
+
+    from ra_console.pki.lint import lint_certificate
+
+    with seeded.session() as s:
+        who = erika(s)
+        mailbox = Mailbox(owner_id=who.id, source="institute", kind="functional",
+                          display_name="Physics Office")
+        create(s, mailbox, SYSTEM, state="verified")  # factory: the challenge flow is elsewhere
+        s.add(MailboxAddress(mailbox_id=mailbox.id, address="office@physik.uni.example.org",
+                             display="Office@physik.uni.example.org", is_primary=True))
+        s.commit()
+        s.refresh(mailbox)
+    cert_id = issue_for_erika(app, seeded, new_csr, mailbox=mailbox)
+    with seeded.session() as s:
+        cert = s.get(Certificate, cert_id)
+        leaf = x509.load_pem_x509_certificate(cert.cert_pem.encode())
+    assert len(leaf.subject) == 0
+    san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert san.critical and san.value.get_values_for_type(x509.RFC822Name) == [
+        "office@physik.uni.example.org"]
+    policies = leaf.extensions.get_extension_for_class(x509.CertificatePolicies).value
+    assert policies[0].policy_identifier.dotted_string == "2.23.140.1.5.1.3"
+    findings = lint_certificate(cert_der(leaf))
+    assert [f for f in findings if f.severity in ("FATAL", "ERROR", "WARNING")] == []
+
+
+def cert_der(leaf) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return leaf.public_bytes(Encoding.DER)
