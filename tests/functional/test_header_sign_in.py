@@ -1,0 +1,72 @@
+"""Header sign-in: identity from trusted proxies only, IdM mailboxes synced on each sign-in."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from ra_console import create_app
+from ra_console.models import AuditEvent, Mailbox, MailboxAddress, Person
+
+HEADERS = {
+    "X-Remote-User": "jdoe@uni.example.org", "X-Remote-Given-Name": "Jane",
+    "X-Remote-Surname": "Doe",
+    "X-Remote-Email": "Jane.Doe@uni.example.org;jane@private.example.com",
+    "X-Remote-Affiliation": "employee@uni.example.org;member@uni.example.org",
+}
+
+
+@pytest.fixture
+def config_overrides():
+    return {"auth.mode": "header", "demo": False, "auth.trusted_proxies": ["127.0.0.1"]}
+
+
+@pytest.fixture
+def header_client(runtime):
+    app = create_app(runtime=runtime)
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def test_trusted_proxy_signs_in_and_creates_idm_mailbox(header_client, runtime):
+    response = header_client.get("/certificates", headers=HEADERS,
+                                 environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert response.status_code == 200
+    assert "Jane Doe" in response.get_data(as_text=True)
+    with runtime.session() as s:
+        person = s.exec(select(Person).where(Person.username == "jdoe@uni.example.org")).one()
+        assert person.affiliations == "employee member"
+        rows = s.exec(select(Mailbox, MailboxAddress).join(
+            MailboxAddress, MailboxAddress.mailbox_id == Mailbox.id)).all()
+        # only the IdM-domain address becomes a verified mailbox, lower-cased, display kept
+        assert [(m.status, a.address, a.display, a.method) for m, a in rows] == [
+            ("verified", "jane.doe@uni.example.org", "Jane.Doe@uni.example.org", "idm")]
+        assert s.exec(select(AuditEvent).where(AuditEvent.trigger == "login")).one()
+
+
+def test_headers_from_untrusted_address_are_ignored(header_client, runtime):
+    response = header_client.get("/certificates", headers=HEADERS,
+                                 environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    with runtime.session() as s:
+        assert s.exec(select(Person)).all() == []
+
+
+def test_dev_login_is_refused_in_header_mode(header_client):
+    assert header_client.post("/login/dev", data={"username": "erika"}).status_code in (400, 404)
+
+
+def test_idm_address_removed_deactivates_and_returns(header_client, runtime):
+    env = {"REMOTE_ADDR": "127.0.0.1"}
+    header_client.get("/certificates", headers=HEADERS, environ_base=env)
+    header_client.post("/logout", headers=HEADERS, environ_base=env)  # CSRF refuses; fine
+    header_client.delete_cookie("session")
+    changed = {**HEADERS, "X-Remote-Email": "jane@private.example.com"}
+    header_client.get("/certificates", headers=changed, environ_base=env)
+    with runtime.session() as s:
+        assert s.exec(select(Mailbox)).one().status == "deactivated"
+    header_client.delete_cookie("session")
+    header_client.get("/certificates", headers=HEADERS, environ_base=env)
+    with runtime.session() as s:
+        assert s.exec(select(Mailbox)).one().status == "verified"

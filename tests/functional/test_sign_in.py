@@ -1,0 +1,69 @@
+"""Dev sign-in, session lifetime and idle timeout, redirects, language, security headers."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from ra_console.models import AuditEvent
+
+
+def test_session_idle_timeout_and_lifetime(browser, app):
+    browser.login("erika")
+    assert browser.get("/certificates").status_code == 200
+    with browser.client.session_transaction() as sess:
+        sess["seen_at"] -= 11 * 60
+    response = browser.get("/certificates")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    browser.login("erika")
+    with browser.client.session_transaction() as sess:
+        sess["login_at"] -= 31 * 60
+        sess["seen_at"] = sess["login_at"] + 31 * 60  # active all along
+    response = browser.get("/certificates")
+    assert response.status_code == 302
+
+
+def test_login_rotates_the_session_and_logout_clears_it(browser):
+    with browser.client.session_transaction() as sess:
+        sess["planted"] = "by an attacker"
+    browser.login("erika")
+    with browser.client.session_transaction() as sess:
+        assert "planted" not in sess and "person_id" in sess
+    browser.submit("/certificates", action="/logout")
+    assert browser.get("/certificates").status_code == 302
+
+
+def test_unknown_demo_identity_is_audited(browser, runtime):
+    response = browser.submit("/login", {"username": "mallory"}, action="/login/dev")
+    assert response.status_code == 302
+    with runtime.session() as s:
+        failed = s.exec(select(AuditEvent).where(AuditEvent.trigger == "login_failed")).one()
+        assert failed.actor == "mallory"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example.com/", "//evil.example.com/x",
+                                    "/\\evil.example.com"])
+def test_no_open_redirect_after_login(browser, target):
+    token = browser.token("/login")
+    response = browser.client.post("/login/dev", data={"csrf_token": token, "username": "erika",
+                                                       "next": target})
+    assert response.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_language_switch_and_browser_language(app, browser):
+    browser.login("erika")
+    assert "My client certificates" in browser.get("/certificates").get_data(as_text=True)
+    browser.submit("/certificates", {"next": "/certificates"}, action="/lang/de")
+    assert "Meine Client-Zertifikate" in browser.get("/certificates").get_data(as_text=True)
+    german = app.test_client()
+    german.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de-DE,de;q=0.9"
+    assert "Anmelden" in german.get("/login").get_data(as_text=True)
+
+
+def test_security_headers(browser):
+    response = browser.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    cookie = browser.login("erika").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
