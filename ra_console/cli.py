@@ -171,10 +171,14 @@ def jobs_run_once() -> None:
     from . import create_app
     from .jobs.sweeps import run_once
 
-    app = create_app(runtime=_runtime())
-    with app.app_context():
-        for name, count in run_once(app.extensions["ra_runtime"]).items():
-            click.echo(f"{name}: {count}")
+    runtime = _runtime()
+    app = create_app(runtime=runtime)
+    try:
+        with app.app_context():
+            for name, count in run_once(runtime).items():
+                click.echo(f"{name}: {count}")
+    finally:
+        runtime.engine.dispose()
 
 
 @main.command("demo")

@@ -1,0 +1,96 @@
+"""The ra-console commands against real databases and a real instance folder."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, inspect
+
+from ra_console.cli import main
+from ra_console.demo import prepare
+
+
+@pytest.fixture
+def cli_env(tmp_path, db_url, monkeypatch):
+    monkeypatch.setenv("RA_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.setenv("RA_DATABASE_URL", db_url)
+    return tmp_path / "inst"
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_db_upgrade_and_models_agree(cli_env, db_url):
+    result = run("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    engine = create_engine(db_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        from ra_console.migrate import differences
+        assert differences(engine) == []
+    finally:
+        engine.dispose()
+    assert {"certificate", "audit_event", "outbox", "mailbox"} <= tables
+    assert run("db", "upgrade").exit_code == 0  # idempotent
+
+
+def test_db_check_detects_a_model_without_migration(tmp_path):
+    from sqlalchemy import Column, Integer, Table
+    from sqlmodel import SQLModel
+
+    assert run("db", "check", "--url", f"sqlite:///{tmp_path / 'a.sqlite'}").exit_code == 0
+    extra = Table("not_migrated", SQLModel.metadata, Column("id", Integer, primary_key=True))
+    try:
+        result = CliRunner().invoke(main, ["db", "check", "--url",
+                                           f"sqlite:///{tmp_path / 'b.sqlite'}"])
+        assert result.exit_code == 1 and "not_migrated" in result.output
+    finally:
+        SQLModel.metadata.remove(extra)
+
+
+def test_ca_init_keys_are_private_and_never_overwritten(cli_env):
+    assert run("ca", "init").exit_code == 0
+    ca = cli_env / "ca"
+    for key in ("root.key", "issuing.key"):
+        assert (ca / key).stat().st_mode & 0o777 == 0o600
+    assert ca.stat().st_mode & 0o777 == 0o700
+    assert (ca / "issuing.crl").exists()
+    before = (ca / "issuing.key").read_bytes()
+    again = CliRunner().invoke(main, ["ca", "init"])
+    assert again.exit_code == 1 and "refusing to overwrite" in again.output
+    assert (ca / "issuing.key").read_bytes() == before
+
+
+def test_demo_prepare_is_idempotent_and_jobs_run_once(tmp_path, monkeypatch):
+    instance = tmp_path / "demo"
+    runtime = prepare(instance, "http://localhost:5000")
+    runtime.engine.dispose()
+    runtime = prepare(instance, "http://localhost:5000")
+    from sqlmodel import select
+
+    from ra_console.models import Institute, Person, RoleAssignment
+    with runtime.session() as s:
+        assert len(s.exec(select(Person)).all()) == 8
+        assert [i.code for i in s.exec(select(Institute).order_by(Institute.code))] == [
+            "ITC", "PHYS"]
+        assert len(s.exec(select(RoleAssignment)).all()) == 5
+    runtime.engine.dispose()
+    assert (instance / "ca" / "ca.json").exists()
+    monkeypatch.setenv("RA_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("RA_AUTH_MODE", "dev")
+    monkeypatch.setenv("RA_DEMO", "true")
+    result = run("jobs", "run-once")
+    assert result.exit_code == 0 and "drain_outbox: 0" in result.output
+
+
+def test_console_script_is_installed():
+    exe = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "ra-console"
+    if not exe.exists():
+        pytest.skip("not installed in .venv")
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True)
+    for command in ("demo", "db", "workflow", "audit", "ca", "jobs"):
+        assert command in out.stdout

@@ -1,0 +1,31 @@
+"""Every mail template renders in German and English; a missing variable is an error."""
+
+from __future__ import annotations
+
+import pytest
+from jinja2 import UndefinedError
+
+from ra_console.services.mail import render, template_names
+
+CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
+           "addresses": "erika@uni.example.org", "link": "https://ra.example.org/c/1",
+           "not_after": "2028-11-01", "serial": "1a2b", "reason": "superseded"}
+
+
+@pytest.mark.parametrize("name", template_names())
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_renders(name, lang):
+    mail = render(name, [lang], CONTEXT)
+    assert mail.subject.startswith("[RA-Portal]") and "erika@uni.example.org" in mail.subject
+    assert "https://ra.example.org/c/1" in mail.body
+
+
+def test_both_languages_when_unknown():
+    mail = render("certificate_issued", ["de", "en"], CONTEXT)
+    assert "Zertifikat ausgestellt" in mail.subject and "Certificate issued" in mail.subject
+    assert "Ihr Zertifikat" in mail.body and "your certificate" in mail.body
+
+
+def test_missing_variable_is_an_error():
+    with pytest.raises(UndefinedError):
+        render("certificate_revoked", ["en"], {k: v for k, v in CONTEXT.items() if k != "serial"})
