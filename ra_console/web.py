@@ -54,6 +54,10 @@ ERROR_TEXTS = {
 }
 
 
+def form_expired() -> str:
+    return _("The form has expired. Please go back, reload the page and try again.")
+
+
 def _render_error(code: int, message: str):
     return render_template("error.html", code=code, message=message), code
 
@@ -61,13 +65,12 @@ def _render_error(code: int, message: str):
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_exc):
-        return _render_error(400, _("The form has expired. Please go back, reload the page "
-                                    "and try again."))
+        return _render_error(400, form_expired())
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         text = ERROR_TEXTS.get(exc.code or 500)
-        return _render_error(exc.code or 500, text() if text else exc.name)
+        return _render_error(exc.code or 500, text() if text else _("The request failed."))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -16,11 +16,13 @@ MESSAGES = {
         "your identity must be verified in person."),
     "unknown_address": lambda p: _("Please choose one of your confirmed e-mail addresses."),
     "open_request": lambda p: _(
-        "For this address a request is already being processed. Not requestable."),
+        "A request for this address is already being processed, so no new one can be "
+        "made now."),
     "valid_certificate": lambda p: _(
         "This address has a certificate valid until %(date)s. A new one can be requested "
-        "once it is revoked, expired or valid for less than the renewal window.",
-        date=format_date(p["valid_until"]) if p.get("valid_until") else "?"),
+        "once it is revoked, expired or valid for less than %(days)s days.",
+        date=format_date(p["valid_until"]) if p.get("valid_until") else "?",
+        days=p.get("days", "?")),
     "consent_missing": lambda p: _("Please give all three consents."),
     "key_reused": lambda p: _(
         "This public key was already used for another certificate. Please create a new "
@@ -66,6 +68,6 @@ def reason_labels() -> dict[str, str]:
         "unspecified": _("No reason given"),
         "keyCompromise": _("My private key was lost or compromised (keyCompromise)"),
         "affiliationChanged": _("My affiliation changed (affiliationChanged)"),
-        "superseded": _("The certificate is replaced by a new one (superseded)"),
+        "superseded": _("The certificate has been replaced by a new one (superseded)"),
         "cessationOfOperation": _("I no longer use this address (cessationOfOperation)"),
     }

@@ -17,6 +17,7 @@ from ..services.requests import (CONSENTS, RequestError, address_choices, create
                                  has_status)
 from ..workflow.engine import WorkflowError, available, fire
 from .forms import ConfirmForm, RequestForm, RevokeForm
+from ..web import form_expired
 from .messages import message_for, reason_labels
 
 bp = Blueprint("portal", __name__)
@@ -85,7 +86,7 @@ def new_request():
                   "success")
             return redirect(url_for("portal.show", public_id=cert.public_id))
     elif request.method == "POST":
-        error = _("The form has expired. Please reload the page and try again.")
+        error = form_expired()
     return render_template("portal/new_request.html", form=form, choices=choices, error=error,
                            has_status=has_status(person, runtime),
                            profile=choices[0].profile if choices else None), (
@@ -100,7 +101,7 @@ def show(public_id: str):
     actions = [t for t in available(db, cert, current_actor(), audience="user")]
     mailbox = db.get(Mailbox, cert.mailbox_id)
     return render_template("portal/show.html", cert=cert, mailbox=mailbox, actions=actions,
-                           form=ConfirmForm(), revoke_form=RevokeForm())
+                           reason_labels=reason_labels())
 
 
 @bp.route("/certificates/<public_id>/<trigger>", methods=["GET", "POST"])

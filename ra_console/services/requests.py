@@ -115,7 +115,8 @@ def create_request(session: Session, runtime, actor: Actor, person: Person, *,
     if choice is None:
         raise RequestError("unknown_address")
     if not choice.requestable:
-        raise RequestError(choice.blocked_by, valid_until=choice.valid_until)
+        raise RequestError(choice.blocked_by, valid_until=choice.valid_until,
+                           days=choice.profile.renewal_window_days)
     missing = [name for name in CONSENTS if not consents.get(name)]
     if missing:
         raise RequestError("consent_missing", consents=missing)
