@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, request, session as http_session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
 from .runtime import Runtime, build_runtime
@@ -36,6 +37,8 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
         runtime = build_runtime(load_config(environ=environ, overrides=overrides))
     config = runtime.config
     app = Flask(__name__, instance_path=config["instance_path"])
+    if config["auth.proxy_hops"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config["auth.proxy_hops"])
     app.extensions["ra_runtime"] = runtime
     app.config.update(
         SECRET_KEY=config["secret_key"],

@@ -155,14 +155,19 @@ def jobs() -> None:
 def jobs_run() -> None:
     """Run the sweeps forever (one process; not inside web workers)."""
     from . import create_app
-    from .jobs.scheduler import build_scheduler
+    from .jobs.scheduler import build_scheduler, wait_for_leadership
 
-    app = create_app(runtime=_runtime())
+    runtime = _runtime()
+    app = create_app(runtime=runtime)
+    leader = wait_for_leadership(runtime.engine, runtime.config["jobs.interval_seconds"])
     click.echo("job runner started; Ctrl-C stops it")
     try:
         build_scheduler(app, background=False).start()
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        if leader is not None:
+            leader.release()
 
 
 @jobs.command("run-once")

@@ -17,8 +17,11 @@ OPEN_SECTIONS = {"profiles"}
 SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "mail_password": "RA_MAIL_PASSWORD"}
 # RA_* variables that are not configuration keys.
 NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL"}
+SUPPORTED_LANGUAGES = {"de", "en"}
 CHOICES = {"auth.mode": {"dev", "header"}}
+NON_NEGATIVE = {"auth.proxy_hops"}
 POSITIVE = {
+    "pki.crl_refresh_hours",
     "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",
     "jobs.batch_size", "jobs.max_attempts", "jobs.backoff_seconds", "max_upload_bytes",
 }
@@ -69,8 +72,13 @@ def _check_value(key: str, value: Any, default: Any, source: str) -> None:
         )
     if key in CHOICES and value not in CHOICES[key]:
         raise ConfigError(f"{source}: key '{key}' must be one of {sorted(CHOICES[key])}")
+    if key == "languages" and (not value or set(value) - SUPPORTED_LANGUAGES):
+        raise ConfigError(f"{source}: key 'languages' must list some of "
+                          f"{sorted(SUPPORTED_LANGUAGES)}")
     if key in POSITIVE and value <= 0:
         raise ConfigError(f"{source}: key '{key}' must be greater than 0")
+    if key in NON_NEGATIVE and value < 0:
+        raise ConfigError(f"{source}: key '{key}' must not be negative")
 
 
 def _merge_file(config: dict[str, Any], path: Path) -> None:
@@ -151,10 +159,18 @@ def _resolve_paths(config: dict[str, Any]) -> None:
 def _instance_secret(instance: Path) -> str:
     """Read the session secret from the instance folder, creating it once (0600)."""
     path = instance / "secret_key"
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    instance.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_urlsafe(48))
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        # Write a private temp file, then link it into place: several workers starting at
+        # once all end up reading the one file that won.
+        temp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink()
     return path.read_text(encoding="ascii").strip()

@@ -47,15 +47,19 @@ def run_demo(*, host: str, port: int, instance: Path) -> None:
     from .jobs.scheduler import build_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     runtime = prepare(instance, url)
     app = create_app(runtime=runtime)
-    scheduler = build_scheduler(app, background=True)
-    scheduler.start()
+    scheduler = None
+    if runtime.config["jobs.in_process"]:
+        scheduler = build_scheduler(app, background=True)
+        scheduler.start()
     click.echo(f"\nRA Console demo: {url}/  (instance: {runtime.config['instance_path']})")
     click.echo(f"mail catcher:    {url}/demo/mail")
     click.echo("demo identities: " + ", ".join(DEMO_PEOPLE))
     try:
         app.run(host=host, port=port, use_reloader=False, threaded=True)
     finally:
-        scheduler.shutdown(wait=False)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)

@@ -7,6 +7,12 @@ from flask import Request
 from .identity import SignInIdentity
 
 
+def peer_address(request: Request) -> str | None:
+    """The address that actually connected (not one claimed in X-Forwarded-For)."""
+    original = request.environ.get("werkzeug.proxy_fix.orig", {})
+    return original.get("REMOTE_ADDR", request.remote_addr)
+
+
 def _values(request: Request, name: str, separator: str) -> tuple[str, ...]:
     raw = request.headers.get(name, "")
     return tuple(v.strip() for v in raw.split(separator) if v.strip())
@@ -15,7 +21,7 @@ def _values(request: Request, name: str, separator: str) -> tuple[str, ...]:
 def identity_from_headers(request: Request, config: dict) -> SignInIdentity | None:
     """The identity the proxy asserts, or None when the request is not from a trusted proxy
     or carries no username."""
-    if request.remote_addr not in config["auth.trusted_proxies"]:
+    if peer_address(request) not in config["auth.trusted_proxies"]:
         return None
     separator = config["auth.header_separator"]
     username = request.headers.get(config["auth.header_username"], "").strip()

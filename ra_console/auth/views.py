@@ -72,6 +72,9 @@ def login_dev():
 @public
 def logout():
     end_session()
+    logout_url = _runtime().config["auth.logout_url"]
+    if logout_url:  # the SSO session must end too, or the proxy signs the user in again
+        return redirect(logout_url)
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -89,6 +92,9 @@ def header_sign_in() -> None:
     runtime = _runtime()
     if runtime.config["auth.mode"] != "header":
         return
+    view = current_app.view_functions.get(request.endpoint)
+    if view is None or getattr(view, "access", None) == "public":
+        return  # public files (CRL, CA certificates, static) never sign anybody in
     identity = identity_from_headers(request, runtime.config)
     if identity is None:
         return

@@ -22,6 +22,43 @@ def _wrap(app, sweep):
     return run
 
 
+LEADER_LOCK = 0x5241_4A4F  # "RAJO": the PostgreSQL advisory lock of the scheduling runner
+
+
+def wait_for_leadership(engine, interval: int):
+    """On PostgreSQL, hold an advisory lock for the process's lifetime so that only one of
+    several job runners schedules sweeps; the others wait as hot standbys. (Outbox claims
+    use SKIP LOCKED anyway, so even two schedulers would not do work twice.)"""
+    import time
+
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        return None
+    while True:
+        connection = engine.connect()
+        if connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK}).scalar():
+            connection.commit()
+            return LeaderLock(connection)
+        connection.close()
+        log.info("another job runner is active; standing by")
+        time.sleep(interval)
+
+
+class LeaderLock:
+    """The held advisory lock; release() frees it (the pooled connection lives on)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def release(self) -> None:
+        from sqlalchemy import text
+
+        self.connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK})
+        self.connection.commit()
+        self.connection.close()
+
+
 def build_scheduler(app, *, background: bool):
     interval = app.extensions["ra_runtime"].config["jobs.interval_seconds"]
     scheduler = BackgroundScheduler() if background else BlockingScheduler()

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography import x509
 
 from sqlmodel import select
 
 from ..models import Certificate
+from ..pki import localca
 from ..services import outbox
 from ..services.ca.registry import connector_for
 from ..workflow.actor import SYSTEM
@@ -63,10 +68,25 @@ def expire_certificates(runtime) -> int:
     return len(ids)
 
 
+def refresh_crl(runtime) -> int:
+    """Re-sign the local CA's CRLs before they grow old (they also renew on revocation)."""
+    folder = Path(runtime.config["pki.local_ca_path"])
+    if not (folder / "ca.json").exists():
+        return 0
+    crl_file = folder / "issuing.crl"
+    if crl_file.exists():
+        last = x509.load_der_x509_crl(crl_file.read_bytes()).last_update_utc
+        if runtime.now() - last < timedelta(hours=runtime.config["pki.crl_refresh_hours"]):
+            return 0
+    localca.write_crl(folder, runtime.now())
+    return 1
+
+
 SWEEPS = {
     "drain_outbox": drain_outbox,
     "poll_ca": poll_ca,
     "expire_certificates": expire_certificates,
+    "refresh_crl": refresh_crl,
 }
 
 

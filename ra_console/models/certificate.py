@@ -30,7 +30,6 @@ class Certificate(SQLModel, table=True):
     origin: str = text(16, default="upload")  # upload | browser
     consents: dict[str, Any] = json_field(default_factory=dict)
     created_at: datetime = timestamp(default_factory=utcnow)
-    sent_at: Optional[datetime] = timestamp(default=None, nullable=True)
     # CA pipeline (operator detail).
     ca_name: Optional[str] = text(64, default=None, nullable=True)
     ca_ref: Optional[str] = text(200, default=None, nullable=True)

@@ -19,7 +19,6 @@ class MultiCheckboxField(SelectMultipleField):
 class RequestForm(FlaskForm):
     mailbox = RadioField(validate_choice=False)
     aliases = MultiCheckboxField(validate_choice=False)
-    key_algorithm = SelectField(validate_choice=False)
     consent_name_and_mailbox = BooleanField()
     consent_data_processing = BooleanField()
     consent_directory_publication = BooleanField()

@@ -65,8 +65,6 @@ def new_request():
     form.mailbox.choices = [SelectChoice(c.mailbox.public_id, c.primary.display) for c in choices]
     form.aliases.choices = [SelectChoice(a.address, a.display)
                             for c in choices for a in c.aliases]
-    algorithms = choices[0].profile.key_algorithms if choices else ("RSA-4096", "RSA-2048")
-    form.key_algorithm.choices = [SelectChoice(a, a) for a in algorithms]
     error = None
     if request.method == "POST" and form.validate_on_submit():
         csr = form.csr_file.data.read() if form.csr_file.data else (form.csr_text.data or "")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.x509.oid import NameOID
 from sqlmodel import Session, select
 
 from ..models import Certificate, Mailbox, MailboxAddress, Person
@@ -15,6 +16,9 @@ from ..pki.profiles import CertificateProfile
 from ..workflow.actor import Actor
 from ..workflow.engine import create
 
+# Short names for attributes RFC 4514 prints as dotted OIDs.
+READABLE_NAMES = {NameOID.SURNAME: "SN", NameOID.GIVEN_NAME: "GN",
+                  NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
 OPEN_STATES = ("pending_approval", "sent")
 LIVE_STATES = ("requested", "pending_approval", "sent", "issued")
 CONSENTS = ("name_and_mailbox", "data_processing", "directory_publication")
@@ -136,7 +140,7 @@ def create_request(session: Session, runtime, actor: Actor, person: Person, *,
     emails = (choice.primary.address, *[alias_map[a].address for a in aliases])
     spec = subject_spec(person, choice.mailbox, emails)
     try:
-        subject = build_subject(choice.profile, spec).rfc4514_string()
+        subject = build_subject(choice.profile, spec).rfc4514_string(READABLE_NAMES)
     except ValueError as exc:
         raise RequestError("bad_subject", detail=str(exc)) from None
     stamp = runtime.now().isoformat()

@@ -28,8 +28,12 @@ def workflow_of(row: Any) -> Workflow:
     return workflows()[type(row).__workflow__]
 
 
+# Least privileged first: an admin acting on their own request acts as "user".
+ROLE_ORDER = ("user", "network_contact", "id_verifier", "ra_admin", "auditor", "system")
+
+
 def _role_for(session: Session, row: Any, actor: Actor, roles: frozenset[str]) -> str | None:
-    for role in sorted(roles):
+    for role in sorted(roles, key=ROLE_ORDER.index):
         if in_scope(session, row, actor, role):
             return role
     return None
@@ -45,7 +49,7 @@ def create(session: Session, row: Any, actor: Actor, *, state: str | None = None
     row.status = state
     session.add(row)
     session.flush()
-    role = next(iter(sorted(actor.roles)), "user")
+    role = next(iter(sorted(actor.roles, key=ROLE_ORDER.index)), "user")
     return audit.append_event(
         session, entity_type=workflow.name, entity_id=row.public_id, trigger="create",
         to_state=state, actor=actor.username, role=role, ip=actor.ip, data=data,

@@ -70,3 +70,42 @@ def test_idm_address_removed_deactivates_and_returns(header_client, runtime):
     header_client.get("/certificates", headers=HEADERS, environ_base=env)
     with runtime.session() as s:
         assert s.exec(select(Mailbox)).one().status == "verified"
+
+
+def test_public_files_never_sign_in(header_client, runtime):
+    response = header_client.get("/pki/ra-issuing.crl", headers=HEADERS,
+                                 environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert response.status_code == 200
+    with runtime.session() as s:
+        assert s.exec(select(Person)).all() == []
+
+
+def test_forwarded_for_is_recorded_but_trust_uses_the_peer(runtime):
+    from ra_console import create_app
+
+    runtime.config["auth.proxy_hops"] = 1
+    client = create_app(runtime=runtime).test_client()
+    forged = {**HEADERS, "X-Forwarded-For": "127.0.0.1"}
+    client.get("/certificates", headers=forged, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    with runtime.session() as s:
+        assert s.exec(select(Person)).all() == []  # claiming to be the proxy does not help
+    real = {**HEADERS, "X-Forwarded-For": "198.51.100.23"}
+    assert client.get("/certificates", headers=real,
+                      environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 200
+    with runtime.session() as s:
+        login = s.exec(select(AuditEvent).where(AuditEvent.trigger == "login")).one()
+        assert login.ip == "198.51.100.23"
+
+
+def test_logout_goes_to_the_sso_logout(runtime):
+    from ra_console import create_app
+
+    runtime.config["auth.logout_url"] = "/Shibboleth.sso/Logout"
+    client = create_app(runtime=runtime).test_client()
+    env = {"REMOTE_ADDR": "127.0.0.1"}
+    page = client.get("/certificates", headers=HEADERS, environ_base=env).get_data(as_text=True)
+    import re
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = client.post("/logout", data={"csrf_token": token}, environ_base=env)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/Shibboleth.sso/Logout"

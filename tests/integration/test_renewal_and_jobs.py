@@ -173,3 +173,44 @@ def cert_der(leaf) -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return leaf.public_bytes(Encoding.DER)
+
+
+def test_crl_is_refreshed_before_it_grows_old(runtime, clock):
+    from pathlib import Path
+
+    from cryptography import x509 as x509_
+
+    from ra_console.jobs.sweeps import refresh_crl
+
+    crl_file = Path(runtime.config["pki.local_ca_path"]) / "issuing.crl"
+    first = x509_.load_der_x509_crl(crl_file.read_bytes())
+    assert refresh_crl(runtime) == 0  # written at START, still fresh
+    clock.advance(hours=runtime.config["pki.crl_refresh_hours"] + 1)
+    assert refresh_crl(runtime) == 1
+    second = x509_.load_der_x509_crl(crl_file.read_bytes())
+    assert second.last_update_utc == clock.now.replace(microsecond=0)
+    number = x509_.CRLNumber
+    assert (second.extensions.get_extension_for_class(number).value.crl_number
+            > first.extensions.get_extension_for_class(number).value.crl_number)
+    assert refresh_crl(runtime) == 0
+
+
+def test_only_one_job_runner_leads(runtime):
+    from ra_console.jobs.scheduler import LEADER_LOCK, wait_for_leadership
+
+    if runtime.engine.dialect.name != "postgresql":
+        assert wait_for_leadership(runtime.engine, 1) is None  # SQLite: one machine, no lock
+        return
+    from sqlalchemy import text
+
+    leader = wait_for_leadership(runtime.engine, 1)
+    try:
+        with runtime.engine.connect() as other:
+            taken = other.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                  {"k": LEADER_LOCK}).scalar()
+            assert taken is False
+    finally:
+        leader.release()
+    with runtime.engine.connect() as other:
+        assert other.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK}).scalar()
+        other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK})

@@ -103,3 +103,8 @@ def test_profile_must_exist(env, tmp_path):
     site.write_text('[pki]\npersonal_profile = "nope"\n')
     with pytest.raises(ConfigError, match="pki.personal_profile"):
         load_profiles(load_config(environ={**env, "RA_CONFIG": str(site)}))
+
+
+def test_languages_must_be_supported(env):
+    with pytest.raises(ConfigError, match="languages"):
+        load_config(environ={**env, "RA_LANGUAGES": "de,fr"})

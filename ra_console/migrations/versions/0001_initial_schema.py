@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 01:16:50.432799
+Create Date: 2026-11-27 01:30:30.446949
 """
 from typing import Sequence, Union
 
@@ -159,7 +159,6 @@ def upgrade() -> None:
     sa.Column('origin', sa.String(length=16), nullable=False),
     sa.Column('consents', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ca_name', sa.String(length=64), nullable=True),
     sa.Column('ca_ref', sa.String(length=200), nullable=True),
     sa.Column('serial', sa.String(length=64), nullable=True),

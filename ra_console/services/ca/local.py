@@ -34,8 +34,9 @@ class LocalCA:
             chain_pem=pem_chain(localca.chain_for(ca)).decode(),
         )
 
-    def poll(self, ref: str) -> CAResult:  # issuance is synchronous; nothing to collect
-        return CAResult(status="rejected", ref=ref, reason="unknown order")
+    def poll(self, ref: str) -> CAResult:
+        # submit() issues at once, so the local CA never has an order to collect.
+        raise LookupError(f"the local CA has no pending order {ref!r}")
 
     def revoke(self, ref: str, serial: str, reason: str | None) -> None:
         flag = REASON_FLAGS.get(reason or "unspecified")
