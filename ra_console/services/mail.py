@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from flask_mail import Mail, Message
+from email import policy, utils
+from email.message import EmailMessage
+
+from flask_mail import Mail
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..config import PROJECT_ROOT
@@ -51,15 +54,32 @@ def configure(app) -> None:
     mail.init_app(app)
 
 
+def build_message(recipient: str, rendered: RenderedMail, config: dict) -> EmailMessage:
+    """The message as it goes over the wire. Python's email package folds headers correctly
+    (Flask-Mail's own folding splits words in long non-ASCII subjects)."""
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = config["mail.sender"]
+    message["To"] = recipient
+    if config["mail.reply_to"]:
+        message["Reply-To"] = config["mail.reply_to"]
+    message["Subject"] = rendered.subject
+    message["Date"] = utils.formatdate(localtime=False)
+    message["Message-ID"] = utils.make_msgid(domain=config["mail.sender"].rsplit("@", 1)[-1]
+                                             .strip(">"))
+    message.set_content(rendered.body)
+    return message
+
+
 def deliver(recipient: str, rendered: RenderedMail) -> None:
-    """Send one message (inside an app context)."""
+    """Send one message (inside an app context): SMTP via Flask-Mail's connection (TLS and
+    login from config), or the demo catcher folder."""
     config = current_app.extensions["ra_runtime"].config
-    message = Message(subject=rendered.subject, recipients=[recipient], body=rendered.body,
-                      reply_to=config["mail.reply_to"] or None)
+    message = build_message(recipient, rendered, config)
     if config["mail.catcher"]:
         folder = Path(config["instance_path"]) / "mail"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{time.time_ns()}.eml"
-        path.write_bytes(message.as_bytes())
+        (folder / f"{time.time_ns()}.eml").write_bytes(message.as_bytes())
         return
-    mail.send(message)
+    sender = utils.parseaddr(config["mail.sender"])[1]
+    with mail.connect() as connection:
+        connection.host.sendmail(sender, [recipient], message.as_bytes())

@@ -71,6 +71,9 @@ def test_issued_mail_arrives_once(browser, run_jobs, new_csr, runtime, smtp):
     found = subjects(smtp)
     assert len(found) == 2
     assert any("Certificate issued" in s for s in found)
+    # both languages (the person's is unknown), folded and unfolded without damage
+    assert ("[RA-Portal] Zertifikat ausgestellt für erika.mustermann@uni.example.org / "
+            "[RA-Portal] Certificate issued for erika.mustermann@uni.example.org") in found
     assert any("request received" in s for s in found)
     assert all(to == ["erika.mustermann@uni.example.org"] for to, _ in smtp.messages)
     with runtime.session() as s:
