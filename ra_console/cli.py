@@ -186,6 +186,51 @@ def jobs_run_once() -> None:
         runtime.engine.dispose()
 
 
+@main.command("p12")
+@click.option("--request", "request_path", required=True, type=click.Path(dir_okay=False),
+              help="The request file (.json) saved when the key was made in the browser.")
+@click.option("--cert", "cert_path", required=True, type=click.Path(dir_okay=False),
+              help="The certificate with its chain (PEM), as the portal offers it.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="The PKCS#12 file to write.")
+@click.option("--profile", default="compatible", show_default=True,
+              type=click.Choice(["compatible", "modern"]),
+              help="compatible: 3DES, SHA-1 MAC (imports everywhere); modern: AES-256, SHA-256.")
+@click.option("--no-chain", is_flag=True, help="Put only the certificate into the file.")
+@click.option("--same-password", is_flag=True,
+              help="Use the request file's password for the PKCS#12 file too.")
+def p12(request_path: str, cert_path: str, out_path: str, profile: str, no_chain: bool,
+        same_password: bool) -> None:
+    """Build a .p12 from a request file and the issued certificate, without a browser.
+
+    Passwords come from RA_JSON_PASSWORD and RA_P12_PASSWORD, else they are asked for.
+    """
+    import os
+
+    from .pki import requestfile as rf
+
+    try:
+        request_file = rf.read_request_file(Path(request_path).read_bytes())
+        chain = rf.load_chain(Path(cert_path).read_bytes())
+        json_password = os.environ.get("RA_JSON_PASSWORD") or click.prompt(
+            "Password of the request file", hide_input=True)
+        key = rf.decrypt_private_key(request_file, json_password)
+        leaf, others = rf.split_chain(key, chain)
+        p12_password = json_password if same_password else (
+            os.environ.get("RA_P12_PASSWORD") or click.prompt(
+                "Password for the PKCS#12 file", hide_input=True, confirmation_prompt=True))
+        data = rf.build_pkcs12(key, leaf, [] if no_chain else others, p12_password, profile)
+    except OSError as exc:
+        raise click.ClickException(f"{exc.filename}: {exc.strerror}") from None
+    except rf.RequestFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    descriptor = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(data)
+    click.echo(f"{out_path}: {profile} PKCS#12 for {rf.friendly_name(leaf)} "
+               f"({'certificate only' if no_chain else f'with {len(others)} CA certificates'})")
+
+
 @main.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -15,8 +15,9 @@ DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
 OPEN_SECTIONS = {"profiles"}
 # Secrets: only from the environment (or the instance folder), never from a file.
 SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "mail_password": "RA_MAIL_PASSWORD"}
-# RA_* variables that are not configuration keys.
-NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL"}
+# RA_* variables that are not configuration keys (`ra-console p12` reads the two passwords).
+NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL", "RA_JSON_PASSWORD",
+                  "RA_P12_PASSWORD"}
 SUPPORTED_LANGUAGES = {"de", "en"}
 CHOICES = {"auth.mode": {"dev", "header"}}
 NON_NEGATIVE = {"auth.proxy_hops"}
