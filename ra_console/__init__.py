@@ -71,6 +71,9 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(pki_bp)
+    from .console import init_console
+
+    init_console(app, runtime)
     if config["demo"]:
         from .demo_views import bp as demo_bp
 

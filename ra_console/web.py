@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import get_locale, gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .auth.current import current_actor, current_person
+from .console.base import OPERATOR_ROLES
 from .workflow import workflows
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    csp = CSP
+    if "csp_nonce" in g:  # console pages: Flask-Admin's own scripts carry this nonce
+        csp = csp.replace("script-src 'self'", f"script-src 'self' 'nonce-{g.csp_nonce}'")
+        csp = csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    response.headers.setdefault("Content-Security-Policy", csp)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -34,13 +39,15 @@ def state_label(workflow: str, state: str) -> str:
 
 def template_helpers() -> dict:
     runtime = current_app.extensions["ra_runtime"]
+    actor = current_actor()
     return {
         "current_person": current_person(),
-        "current_actor": current_actor(),
+        "current_actor": actor,
         "lang": str(get_locale()),
         "languages": runtime.config["languages"],
         "state_label": state_label,
         "demo": runtime.config["demo"],
+        "is_operator": bool(actor) and any(actor.has_role(r) for r in OPERATOR_ROLES),
     }
 
 

@@ -96,7 +96,7 @@ def new_request():
 def show(public_id: str):
     cert = _own_certificate(public_id)
     db = get_session()
-    actions = [t for t in available(db, cert, current_actor(), audience="user")]
+    actions = [t for t in available(db, cert, current_actor(), audiences=("user",))]
     mailbox = db.get(Mailbox, cert.mailbox_id)
     return render_template("portal/show.html", cert=cert, mailbox=mailbox, actions=actions,
                            reason_labels=reason_labels())
@@ -110,7 +110,7 @@ def act(public_id: str, trigger: str):
         abort(404)
     cert = _own_certificate(public_id)
     db = get_session()
-    transition = next((t for t in available(db, cert, current_actor(), audience="user")
+    transition = next((t for t in available(db, cert, current_actor(), audiences=("user",))
                        if t.trigger == trigger), None)
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():

@@ -103,13 +103,14 @@ def _audit_data(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool, type(None)))}
 
 
-def available(session: Session, row: Any, actor: Actor, audience: str | None = None
-              ) -> list[Transition]:
-    """Transitions this actor could fire on this row now (one per trigger), for buttons."""
+def available(session: Session, row: Any, actor: Actor,
+              audiences: tuple[str, ...] = ("user", "operator")) -> list[Transition]:
+    """Transitions this actor could fire on this row now (one per trigger), for buttons:
+    the portal asks for audience "user", the console for "user" and "operator"."""
     workflow = workflow_of(row)
     found: dict[str, Transition] = {}
     for t in workflow.transitions_from(str(row.status)):
-        if t.trigger in found or (audience and t.audience != audience):
+        if t.trigger in found or t.audience not in audiences:
             continue
         role = _role_for(session, row, actor, t.roles)
         if role is None:

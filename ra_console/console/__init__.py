@@ -1,0 +1,59 @@
+"""The operator console (Flask-Admin), gated by role and scoped by institute."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from ..models import (AuditEvent, Certificate, Institute, InstituteDomain, OutboxMessage,
+                      Person, RoleAssignment)
+from .dashboard import DashboardView
+from .views import (AuditVerifyView, AuditView, CertificateView, DomainView, InstituteView,
+                    OutboxView, PersonView, RoleView)
+
+
+def _nonce() -> str:
+    import secrets
+
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def console_session(runtime) -> scoped_session:
+    """A plain, request-scoped SQLAlchemy session for Flask-Admin (a sqlmodel Session warns
+    on every list query). Flask-Admin 2 warns about bare sessions unless the object has a
+    `.session` attribute, as Flask-SQLAlchemy's `db` has; pointing it at itself satisfies
+    that check and keeps querying on this very session."""
+    factory = sessionmaker(bind=runtime.engine, expire_on_commit=False,
+                           info={"runtime": runtime})
+    session = scoped_session(factory)
+    session.session = session
+    return session
+
+
+def init_console(app: Flask, runtime) -> Admin:
+    session = console_session(runtime)
+    app.teardown_appcontext(lambda _exc: session.remove())
+    admin = Admin(app, name="RA-Konsole", url="/console",
+                  index_view=DashboardView(name="Übersicht", url="/console"),
+                  theme=Bootstrap4Theme(), csp_nonce_generator=_nonce)
+    admin.add_view(CertificateView(Certificate, session, name="Zertifikate",
+                                   endpoint="certificates"))
+    admin.add_view(PersonView(Person, session, name="Personen", category="Verwaltung",
+                              endpoint="persons"))
+    admin.add_view(RoleView(RoleAssignment, session, name="Rollen", category="Verwaltung",
+                            endpoint="roles"))
+    admin.add_view(InstituteView(Institute, session, name="Einrichtungen",
+                                 category="Verwaltung", endpoint="institutes"))
+    admin.add_view(DomainView(InstituteDomain, session, name="Mail-Domains",
+                              category="Verwaltung", endpoint="domains"))
+    admin.add_view(OutboxView(OutboxMessage, session, name="Outbox", category="Betrieb",
+                              endpoint="outbox"))
+    admin.add_view(AuditView(AuditEvent, session, name="Audit-Log", category="Betrieb",
+                             endpoint="audit"))
+    admin.add_view(AuditVerifyView(name="Audit-Kette prüfen", category="Betrieb",
+                                   endpoint="audit_verify", url="/console/audit-verify"))
+    return admin

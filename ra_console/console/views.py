@@ -1,0 +1,129 @@
+"""Console model views: each one states its roles; network contacts are scoped."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext as _, lazy_gettext
+from wtforms import SelectChoice, SelectField
+
+from ..auth.current import current_actor
+from ..db import get_session
+from ..models import Certificate, Mailbox
+from ..services import outbox
+from ..workflow.audit import verify_chain
+from .base import GuardedModelView, GuardedView
+from .workflow_actions import WorkflowActionsMixin
+
+
+def _institute_scope(view, query, column):
+    actor = current_actor()
+    if actor.has_role("ra_admin") or actor.has_role("auditor"):
+        return query
+    return query.filter(column.in_(sorted(actor.institutes())))
+
+
+class CertificateView(WorkflowActionsMixin, GuardedModelView):
+    read_roles = ("ra_admin", "auditor", "network_contact")
+    write_roles = ("ra_admin",)
+    column_list = ["public_id", "status", "addresses", "common_name", "profile",
+                   "key_algorithm", "created_at", "not_after", "serial", "ca_ref"]
+    column_searchable_list = ["common_name", "serial", "spki_sha256", "public_id"]
+    column_filters = ["status", "profile", "origin", "created_at", "not_after"]
+    column_default_sort = ("created_at", True)
+    column_details_exclude_list = ["csr_pem", "chain_pem"]
+    column_export_exclude_list = ["csr_pem", "cert_pem", "chain_pem", "consents"]
+
+    def scope_query(self, query):
+        return _institute_scope(self, query.join(Mailbox, Mailbox.id == Certificate.mailbox_id),
+                                Mailbox.institute_id)
+
+    def before_fire(self, session, row, trigger, comment):
+        if trigger == "revoke":
+            from ..services.certificates import REASON_FLAGS
+            row.revocation_reason = comment if comment in REASON_FLAGS else "unspecified"
+            row.revoked_at = session.info["runtime"].now()
+
+
+class InstituteView(GuardedModelView):
+    allow_create = allow_edit = True
+    column_list = ["code", "name_de", "name_en"]
+    column_searchable_list = ["code", "name_de", "name_en"]
+    form_columns = ["code", "name_de", "name_en"]
+
+
+class DomainView(GuardedModelView):
+    allow_create = allow_delete = True
+    column_list = ["domain", "institute_id"]
+    column_searchable_list = ["domain"]
+    form_columns = ["institute_id", "domain"]
+
+
+class PersonView(GuardedModelView):
+    column_list = ["username", "given_name", "surname", "affiliations", "legal_surname",
+                   "last_login_at"]
+    column_searchable_list = ["username", "given_name", "surname"]
+    column_filters = ["affiliations", "last_login_at"]
+    column_exclude_list = ["public_id"]
+
+
+class RoleView(GuardedModelView):
+    allow_create = allow_delete = True
+    column_list = ["person_id", "role", "institute_id"]
+    column_filters = ["role"]
+    form_columns = ["person_id", "role", "institute_id"]
+    # form_overrides, not form_choices: Flask-Admin builds form_choices as tuples, which
+    # WTForms 3.3 deprecates.
+    form_overrides = {"role": SelectField}
+    form_args = {"role": {"choices": [SelectChoice(r, r) for r in (
+        "network_contact", "id_verifier", "ra_admin", "auditor")]}}
+
+    def after_model_change(self, form, model, is_created):
+        self._audit("role_granted", model)
+
+    def after_model_delete(self, model):
+        self._audit("role_revoked", model)
+
+    def _audit(self, trigger, model):
+        from ..workflow import audit
+        actor = current_actor()
+        session = get_session()
+        audit.append_event(session, entity_type="role", entity_id=str(model.person_id),
+                           trigger=trigger, actor=actor.username, role="ra_admin", ip=actor.ip,
+                           data={"role": model.role, "institute_id": model.institute_id})
+        session.commit()
+
+
+class OutboxView(GuardedModelView):
+    column_list = ["id", "kind", "state", "attempts", "next_attempt_at", "last_error",
+                   "created_at", "done_at"]
+    column_filters = ["kind", "state"]
+    column_default_sort = ("id", True)
+    column_export_exclude_list = ["payload"]
+
+    @action("retry", lazy_gettext("Retry"), lazy_gettext("Retry the selected dead messages?"))
+    def action_retry(self, ids):
+        session = get_session()
+        for message_id in ids:
+            outbox.retry_dead(session, int(message_id), session.info["runtime"].now())
+        session.commit()
+        flash(_("Dead messages are queued again."), "success")
+
+
+class AuditView(GuardedModelView):
+    write_roles = ()
+    column_list = ["seq", "at", "entity_type", "entity_id", "trigger", "from_state",
+                   "to_state", "actor", "role", "ip"]
+    column_searchable_list = ["entity_id", "actor", "trigger"]
+    column_filters = ["entity_type", "trigger", "actor", "role", "at"]
+    column_default_sort = ("seq", True)
+    list_template = "console/audit_list.html"
+
+
+class AuditVerifyView(GuardedView):
+    @expose("/")
+    def index(self):
+        result = verify_chain(get_session())
+        return self.render("console/audit_verify.html", result=result)
+

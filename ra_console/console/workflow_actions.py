@@ -1,0 +1,69 @@
+"""Workflow transitions as console row actions: only those the actor may fire, via fire()."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.model.template import LinkRowAction
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlmodel import select
+from wtforms import TextAreaField
+
+from ..auth.current import current_actor
+from ..db import get_session
+from ..workflow.engine import WorkflowError, available, fire, workflow_of
+from ..workflow.diagram import mermaid
+
+
+class ActionForm(FlaskForm):
+    comment = TextAreaField()
+
+
+class WorkflowActionsMixin:
+    """Adds /<id>/actions (list of fireable transitions) and /<id>/fire/<trigger>."""
+
+    column_extra_row_actions = [LinkRowAction("fa fa-play", "actions/{row_id}",
+                                              title="Workflow")]
+
+    def _workflow_row(self, row_id: str):
+        visible = self.get_one(row_id)  # applies the view's role scope (404 otherwise)
+        row = get_session().exec(select(self.model).where(self.model.id == visible.id)).one()
+        return row
+
+    @expose("/actions/<row_id>")
+    def actions_view(self, row_id):
+        row = self._workflow_row(row_id)
+        actor = current_actor()
+        transitions = available(get_session(), row, actor) if (
+            self.may_write) else []
+        workflow = workflow_of(row)
+        return self.render("console/actions.html", row=row, transitions=transitions,
+                           workflow=workflow, form=ActionForm(),
+                           diagram=mermaid(workflow, "de", highlight=str(row.status)),
+                           return_url=url_for(".index_view"))
+
+    @expose("/fire/<row_id>/<trigger>", methods=["POST"])
+    def fire_view(self, row_id, trigger):
+        if not self.may_write:
+            abort(403)
+        form = ActionForm()
+        if not form.validate_on_submit():
+            abort(400)
+        row = self._workflow_row(row_id)
+        session = get_session()
+        try:
+            self.before_fire(session, row, trigger, form.comment.data or "")
+            fire(session, row, trigger, current_actor(), comment=form.comment.data or "")
+            session.commit()
+        except WorkflowError as exc:
+            session.rollback()
+            flash(_("Not possible: %(reason)s", reason=str(exc)), "error")
+        else:
+            flash(_("Done: %(trigger)s", trigger=trigger), "success")
+        return redirect(url_for(".actions_view", row_id=row_id))
+
+    def before_fire(self, session, row, trigger: str, comment: str) -> None:
+        """Hook for fields that go with a transition (e.g. a revocation reason)."""
+        if request.method != "POST":
+            abort(405)

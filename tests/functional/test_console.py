@@ -1,0 +1,143 @@
+"""The operator console: dashboard, scoped lists, workflow actions, exports, audit checks."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from sqlalchemy import text
+from sqlmodel import select
+
+from ra_console.models import AuditEvent, Certificate, OutboxMessage
+
+
+def make_certificate(browser, run_jobs, new_csr, who="erika", send=True, issue=True) -> str:
+    browser.login(who)
+    page = browser.get("/certificates/new").get_data(as_text=True)
+    mailbox = re.search(r'name="mailbox" value="([^"]+)"', page).group(1)
+    created = browser.submit("/certificates/new", {
+        "mailbox": mailbox, "consent_name_and_mailbox": "y", "consent_data_processing": "y",
+        "consent_directory_publication": "y", "csr_file": (io.BytesIO(new_csr()[1]), "r.csr"),
+    }, content_type="multipart/form-data")
+    public_id = created.headers["Location"].rsplit("/", 1)[-1]
+    if send:
+        browser.submit(f"/certificates/{public_id}/submit")
+    if issue:
+        run_jobs()
+    browser.submit("/certificates", action="/logout")
+    return public_id
+
+
+def cert_row(runtime, public_id) -> Certificate:
+    with runtime.session() as s:
+        return s.exec(select(Certificate).where(Certificate.public_id == public_id)).one()
+
+
+def test_dashboard_counts(browser, run_jobs, new_csr, runtime):
+    make_certificate(browser, run_jobs, new_csr)
+    make_certificate(browser, run_jobs, new_csr, who="max", issue=False)
+    browser.login("admin")
+    page = browser.get("/console/").get_data(as_text=True)
+    assert re.search(r'id="stat-sent">1<', page)
+    assert re.search(r'id="stat-dead">0<', page)
+    assert "<rect" in page  # the issued-per-month chart
+
+
+def test_admin_revokes_on_behalf_with_reason(browser, run_jobs, new_csr, runtime):
+    public_id = make_certificate(browser, run_jobs, new_csr)
+    row = cert_row(runtime, public_id)
+    browser.login("admin")
+    actions = browser.get(f"/console/certificates/actions/{row.id}").get_data(as_text=True)
+    assert "Zertifikat widerrufen" in actions and "stateDiagram-v2" in actions
+    response = browser.submit(f"/console/certificates/actions/{row.id}",
+                              {"comment": "keyCompromise"},
+                              action=f"/console/certificates/fire/{row.id}/revoke")
+    assert response.status_code == 302
+    row = cert_row(runtime, public_id)
+    assert (row.status, row.revocation_reason) == ("revoked", "keyCompromise")
+    with runtime.session() as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.trigger == "revoke")).one()
+        assert (event.actor, event.role) == ("admin", "ra_admin")
+
+
+def test_network_contact_sees_only_own_institute(browser, run_jobs, new_csr, runtime):
+    public_id = make_certificate(browser, run_jobs, new_csr)  # an IdM address: no institute
+    row = cert_row(runtime, public_id)
+    browser.login("nk-itc")
+    listing = browser.get("/console/certificates/").get_data(as_text=True)
+    assert public_id not in listing
+    assert browser.get(f"/console/certificates/details/?id={row.id}").status_code in (302, 404)
+    assert browser.get(f"/console/certificates/actions/{row.id}").status_code == 404
+    export = browser.get("/console/certificates/export/csv/").get_data(as_text=True)
+    assert public_id not in export
+
+
+def test_auditor_reads_and_exports_but_cannot_act(browser, run_jobs, new_csr, runtime):
+    public_id = make_certificate(browser, run_jobs, new_csr)
+    row = cert_row(runtime, public_id)
+    browser.login("auditor")
+    assert public_id in browser.get("/console/certificates/").get_data(as_text=True)
+    export = browser.get("/console/certificates/export/csv/")
+    assert export.status_code == 200 and public_id in export.get_data(as_text=True)
+    assert "BEGIN CERTIFICATE REQUEST" not in export.get_data(as_text=True)
+    page = browser.get(f"/console/certificates/actions/{row.id}").get_data(as_text=True)
+    assert "/fire/" not in page
+    token = browser.token("/certificates")
+    response = browser.client.post(f"/console/certificates/fire/{row.id}/revoke",
+                                   data={"csrf_token": token, "comment": ""})
+    assert response.status_code == 403
+    assert cert_row(runtime, public_id).status == "issued"
+    with runtime.session() as s:
+        exported = s.exec(select(AuditEvent).where(AuditEvent.trigger == "export")).all()
+        assert [(e.actor, e.role) for e in exported] == [("auditor", "auditor")]
+
+
+def test_user_cannot_open_the_console(browser):
+    browser.login("erika")
+    assert browser.get("/console/").status_code == 403
+    assert browser.get("/console/audit/").status_code == 403
+
+
+def test_audit_chain_tamper_shown_in_console(browser, run_jobs, new_csr, runtime):
+    make_certificate(browser, run_jobs, new_csr)
+    browser.login("auditor")
+    assert 'id="chain-ok"' in browser.get("/console/audit-verify/").get_data(as_text=True)
+    with runtime.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3"))
+    page = browser.get("/console/audit-verify/").get_data(as_text=True)
+    assert 'id="chain-broken"' in page and "event #3 was changed" in page
+
+
+def test_dead_outbox_message_retry(browser, runtime):
+    from ra_console.services import outbox
+
+    with runtime.session() as s:
+        message = outbox.enqueue(s, "mail", {}, "dead-one")
+        message.state = "dead"
+        s.commit()
+        message_id = message.id
+    browser.login("admin")
+    page = browser.get("/console/outbox/?flt0_0=dead").get_data(as_text=True)
+    assert "dead" in page
+    token = browser.token("/console/outbox/")
+    response = browser.client.post("/console/outbox/action/", data={
+        "csrf_token": token, "action": "retry", "rowid": str(message_id)})
+    assert response.status_code == 302
+    with runtime.session() as s:
+        assert s.get(OutboxMessage, message_id).state == "pending"
+
+
+def test_role_grant_is_audited(browser, runtime):
+    from ra_console.models import Person, RoleAssignment
+
+    with runtime.session() as s:
+        max_id = s.exec(select(Person).where(Person.username == "max")).one().id
+    browser.login("admin")
+    response = browser.submit("/console/roles/new/", {"person_id": str(max_id),
+                                                      "role": "auditor", "institute_id": ""})
+    assert response.status_code == 302
+    with runtime.session() as s:
+        assert s.exec(select(RoleAssignment).where(RoleAssignment.person_id == max_id)).one()
+        granted = s.exec(select(AuditEvent).where(AuditEvent.trigger == "role_granted",
+                                                  AuditEvent.actor == "admin")).one()
+        assert granted.data["role"] == "auditor"
