@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from flask_babel import format_date, gettext as _
 
+from ..pki.requestfile import MAX_ITERATIONS
+from ..web import form_expired
+
+MIN_PASSWORD_LENGTH = 8
+
 
 def _allowed(params: dict) -> str:
     allowed = params.get("allowed") or ()
@@ -70,4 +75,61 @@ def reason_labels() -> dict[str, str]:
         "affiliationChanged": _("My affiliation changed (affiliationChanged)"),
         "superseded": _("The certificate has been replaced by a new one (superseded)"),
         "cessationOfOperation": _("I no longer use this address (cessationOfOperation)"),
+    }
+
+
+def browser_texts() -> dict[str, str]:
+    """What the browser code (static/js) may show, in the user's language.
+
+    Rendered into data- attributes of #js-texts; the JavaScript has no texts of its own.
+    `{name}` marks a value the browser fills in.
+    """
+    return {
+        # request page
+        "no_javascript": _("Generating the key in the browser needs JavaScript. Without it, "
+                           "upload a certificate request (CSR) below."),
+        "no_webcrypto": _(
+            "This browser cannot generate keys here: key generation needs a secure "
+            "connection (https) and a current browser. Open the portal through https, or "
+            "create a key and CSR yourself and upload the CSR below."),
+        "password_short": _("The password must have at least %(min)s characters.",
+                            min=MIN_PASSWORD_LENGTH),
+        "password_mismatch": _("The two passwords are not the same."),
+        "strength_weak": _("Password strength: weak. Use a longer password."),
+        "strength_fair": _("Password strength: fair."),
+        "strength_strong": _("Password strength: strong."),
+        "generating": _("Generating the key pair (%(algorithm)s) in your browser …",
+                        algorithm="{algorithm}"),
+        "encrypting": _("Encrypting the private key with your password …"),
+        "uploading": _("Uploading the certificate request (only the public key) …"),
+        "request_saved": _(
+            "Done. The request file %(name)s was saved (look in your downloads folder). "
+            "Keep it and its password: without them you cannot use your certificate.",
+            name="{name}"),
+        "failed": _("Something went wrong: %(detail)s. Nothing was saved; please try again.",
+                    detail="{detail}"),
+        "form_expired": form_expired(),
+        # PKCS#12 page
+        "choose_file": _("Please choose your request file (.json)."),
+        "password_missing": _("Please enter the password of the request file."),
+        "p12_password_missing": _("Please set a password for the PKCS#12 file."),
+        "decrypting": _("Decrypting the private key …"),
+        "building": _("Building the PKCS#12 file …"),
+        "p12_saved": _("The PKCS#12 file %(name)s was created and saved. Import it into your "
+                       "mail program with its password.", name="{name}"),
+        "not_a_request_file": _("This is not a request file (.json) of this portal."),
+        "damaged": _("The request file is damaged. Use an unchanged copy of the file you "
+                     "saved when you made the request."),
+        "unsupported_version": _("This request file has a format version (%(version)s) this "
+                                 "portal cannot read.", version="{version}"),
+        "unsupported_encryption": _("The private key in this request file is encrypted with "
+                                    "a method this portal does not read."),
+        "too_many_iterations": _(
+            "The request file asks for %(iterations)s key derivation iterations; at most "
+            "%(max)s are accepted. It was not made by this portal.",
+            iterations="{iterations}", max=str(MAX_ITERATIONS)),
+        "wrong_password": _("Wrong password for the request file."),
+        "key_mismatch": _("This request file belongs to another request: its key does not "
+                          "match this certificate. Choose the file saved for this request."),
+        "not_a_certificate": _("The certificate could not be loaded. Please reload the page."),
     }

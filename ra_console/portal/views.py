@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 from sqlmodel import select
 from wtforms import SelectChoice
@@ -18,9 +18,11 @@ from ..services.requests import (CONSENTS, RequestError, address_choices, create
 from ..workflow.engine import WorkflowError, available, fire
 from .forms import ConfirmForm, RequestForm, RevokeForm
 from ..web import form_expired
-from .messages import message_for, reason_labels
+from . import scripts
+from .messages import browser_texts, message_for, reason_labels
 
 bp = Blueprint("portal", __name__)
+bp.record_once(lambda state: scripts.init_app(state.app))
 ACTIVE = ("requested", "pending_approval", "sent", "issued")
 USER_TRIGGERS = ("submit", "delete")
 
@@ -56,25 +58,37 @@ def certificates():
     return render_template("portal/certificates.html", rows=rows, show_all=show_all)
 
 
-@bp.route("/certificates/new", methods=["GET", "POST"])
-@login_required
-def new_request():
-    runtime, db, person = _runtime(), get_session(), current_person()
-    choices = address_choices(db, runtime, person, runtime.now())
+def _request_form(choices) -> RequestForm:
     form = RequestForm()
     form.mailbox.choices = [SelectChoice(c.mailbox.public_id, c.primary.display) for c in choices]
     form.aliases.choices = [SelectChoice(a.address, a.display)
                             for c in choices for a in c.aliases]
+    return form
+
+
+def _create(db, runtime, person, form, csr, origin: str) -> Certificate:
+    """Create the request from the form (raises RequestError; the caller commits)."""
+    consents = {name: getattr(form, f"consent_{name}").data for name in CONSENTS}
+    if not csr or not str(csr).strip():
+        raise RequestError("csr_missing")
+    return create_request(db, runtime, current_actor(), person,
+                          mailbox_public_id=form.mailbox.data or "",
+                          aliases=form.aliases.data or [], csr=csr, consents=consents,
+                          origin=origin)
+
+
+@bp.route("/certificates/new", methods=["GET", "POST"])
+@login_required
+def new_request():
+    """The request page: key in the browser (JavaScript) or CSR upload (works without)."""
+    runtime, db, person = _runtime(), get_session(), current_person()
+    choices = address_choices(db, runtime, person, runtime.now())
+    form = _request_form(choices)
     error = None
     if request.method == "POST" and form.validate_on_submit():
         csr = form.csr_file.data.read() if form.csr_file.data else (form.csr_text.data or "")
-        consents = {name: getattr(form, f"consent_{name}").data for name in CONSENTS}
         try:
-            if not csr or not str(csr).strip():
-                raise RequestError("csr_missing")
-            cert = create_request(db, runtime, current_actor(), person,
-                                  mailbox_public_id=form.mailbox.data or "",
-                                  aliases=form.aliases.data or [], csr=csr, consents=consents)
+            cert = _create(db, runtime, person, form, csr, origin="upload")
         except RequestError as exc:
             db.rollback()
             error = message_for(exc.code, exc.params)
@@ -85,10 +99,36 @@ def new_request():
             return redirect(url_for("portal.show", public_id=cert.public_id))
     elif request.method == "POST":
         error = form_expired()
+    algorithms = list(dict.fromkeys(a for c in choices for a in c.profile.key_algorithms))
     return render_template("portal/new_request.html", form=form, choices=choices, error=error,
-                           has_status=has_status(person, runtime),
+                           has_status=has_status(person, runtime), algorithms=algorithms,
+                           texts=browser_texts(),
                            profile=choices[0].profile if choices else None), (
         400 if error else 200)
+
+
+@bp.route("/certificates/new/browser", methods=["POST"])
+@login_required
+def new_request_browser():
+    """The CSR of a key made in the browser (fetch from the request page); JSON answer.
+
+    Only the CSR arrives here: the private key and its password stay in the browser.
+    """
+    runtime, db, person = _runtime(), get_session(), current_person()
+    form = _request_form(address_choices(db, runtime, person, runtime.now()))
+    if not form.validate_on_submit():
+        return jsonify(ok=False, error=form_expired()), 400
+    try:
+        cert = _create(db, runtime, person, form, form.csr_text.data or "", origin="browser")
+    except RequestError as exc:
+        db.rollback()
+        return jsonify(ok=False, error=message_for(exc.code, exc.params)), 400
+    db.commit()
+    return jsonify(ok=True, public_id=cert.public_id, emails=list(cert.addresses),
+                   key_algorithm=cert.key_algorithm, spki_sha256=cert.spki_sha256,
+                   show_url=url_for("portal.show", public_id=cert.public_id),
+                   submit_url=url_for("portal.act", public_id=cert.public_id,
+                                      trigger="submit")), 201
 
 
 @bp.route("/certificates/<public_id>")
@@ -99,7 +139,7 @@ def show(public_id: str):
     actions = [t for t in available(db, cert, current_actor(), audiences=("user",))]
     mailbox = db.get(Mailbox, cert.mailbox_id)
     return render_template("portal/show.html", cert=cert, mailbox=mailbox, actions=actions,
-                           reason_labels=reason_labels())
+                           reason_labels=reason_labels(), texts=browser_texts())
 
 
 @bp.route("/certificates/<public_id>/<trigger>", methods=["GET", "POST"])
