@@ -144,6 +144,11 @@ def _init_local_ca(runtime) -> None:
     except FileExistsError as exc:
         raise click.ClickException(str(exc)) from None
     localca.write_crl(Path(config["pki.local_ca_path"]), runtime.now())
+    if not Path(config["mail.signing_cert"]).exists():
+        from .services.mail_signer import create_mail_signer
+
+        create_mail_signer(config, runtime.profiles[config["pki.functional_profile"]],
+                           runtime.now())
 
 
 @main.group()

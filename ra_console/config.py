@@ -22,7 +22,7 @@ SUPPORTED_LANGUAGES = {"de", "en"}
 CHOICES = {"auth.mode": {"dev", "header"}}
 NON_NEGATIVE = {"auth.proxy_hops"}
 POSITIVE = {
-    "pki.crl_refresh_hours",
+    "pki.crl_refresh_hours", "addresses.challenge_valid_hours",
     "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",
     "jobs.batch_size", "jobs.max_attempts", "jobs.backoff_seconds", "max_upload_bytes",
 }
@@ -80,6 +80,10 @@ def _check_value(key: str, value: Any, default: Any, source: str) -> None:
         raise ConfigError(f"{source}: key '{key}' must be greater than 0")
     if key in NON_NEGATIVE and value < 0:
         raise ConfigError(f"{source}: key '{key}' must not be negative")
+    if key == "addresses.challenge_valid_hours" and value > 24:
+        raise ConfigError(f"{source}: key '{key}' must be at most 24 (S/MIME BR 3.2.2.2)")
+    if key == "addresses.max_aliases" and not 0 <= value <= 5:
+        raise ConfigError(f"{source}: key '{key}' must be between 0 and 5")
 
 
 def _merge_file(config: dict[str, Any], path: Path) -> None:
@@ -155,6 +159,9 @@ def _resolve_paths(config: dict[str, Any]) -> None:
         config["database_url"] = f"sqlite:///{instance / 'ra.sqlite'}"
     if not config["pki.local_ca_path"]:
         config["pki.local_ca_path"] = str(instance / "ca")
+    for key, name in (("mail.signing_cert", "mail-signer.crt"),
+                      ("mail.signing_key", "mail-signer.key")):
+        config[key] = config[key] or str(instance / name)
 
 
 def _instance_secret(instance: Path) -> str:

@@ -57,6 +57,15 @@ def ca_template(tmp_path_factory) -> Path:
                     pki_base_url="http://pki.uni.example.org", key_bits=2048, now=START
                     - timedelta(days=1))
     localca.write_crl(folder, START)
+    from ra_console.pki.profiles import CertificateProfile
+    from ra_console.services.mail_signer import create_mail_signer
+
+    create_mail_signer(
+        {"pki.local_ca_path": str(folder), "mail.sender": "RA <ra-portal@uni.example.org>",
+         "pki.base_url": "http://pki.uni.example.org",
+         "mail.signing_cert": str(folder.parent / "mail-signer.crt"),
+         "mail.signing_key": str(folder.parent / "mail-signer.key")},
+        CertificateProfile(name="functional", validation="mailbox"), START)
     return folder
 
 
@@ -100,6 +109,8 @@ def make_config(tmp_path: Path, db_url: str, ca_dir: Path, **overrides) -> dict:
         "instance_path": str(tmp_path / "instance"), "database_url": db_url, "demo": True,
         "auth.mode": "dev", "mail.catcher": True, "pki.local_ca_path": str(ca_dir),
         "public_base_url": "http://portal.uni.example.org",
+        "mail.signing_cert": str(ca_dir.parent / "mail-signer.crt"),
+        "mail.signing_key": str(ca_dir.parent / "mail-signer.key"),
     }
     values.update(overrides)
     return load_config(environ={}, overrides=values)
@@ -123,6 +134,8 @@ def runtime(tmp_path, db_url, ca_template, clock, config_overrides):
 
     ca_dir = tmp_path / "ca"
     shutil.copytree(ca_template, ca_dir)
+    for name in ("mail-signer.crt", "mail-signer.key"):
+        shutil.copy2(ca_template.parent / name, tmp_path / name)
     runtime = build_runtime(make_config(tmp_path, db_url, ca_dir, **config_overrides))
     runtime.clock = clock
     upgrade(runtime.engine)

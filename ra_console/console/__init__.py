@@ -7,9 +7,11 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from ..models import (AuditEvent, Certificate, Institute, InstituteDomain, OutboxMessage,
-                      Person, RoleAssignment)
+from ..models import (AuditEvent, Certificate, Institute, InstituteDomain, Mailbox,
+                      OutboxMessage, Person, RoleAssignment)
+from .csv_import import CsvImportView
 from .dashboard import DashboardView
+from .mailboxes import MailboxView
 from .views import (AuditVerifyView, AuditView, CertificateView, DomainView, InstituteView,
                     OutboxView, PersonView, RoleView)
 
@@ -40,6 +42,10 @@ def init_console(app: Flask, runtime) -> Admin:
     admin = Admin(app, name="RA-Konsole", url="/console",
                   index_view=DashboardView(name="Übersicht", url="/console"),
                   theme=Bootstrap4Theme(), csp_nonce_generator=_nonce)
+    admin.add_view(MailboxView(Mailbox, session, name="Meine E-Mail-Domains",
+                               endpoint="mailboxes"))
+    admin.add_view(CsvImportView(name="CSV-Import", endpoint="csv_import",
+                                 url="/console/csv-import"))
     admin.add_view(CertificateView(Certificate, session, name="Zertifikate",
                                    endpoint="certificates"))
     admin.add_view(PersonView(Person, session, name="Personen", category="Verwaltung",

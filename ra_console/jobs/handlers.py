@@ -7,7 +7,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import current_app
 from sqlmodel import Session, select
 
-from ..models import Certificate, OutboxMessage, Person
+from ..models import (AuditEvent, Certificate, Challenge, Mailbox, MailboxAddress,
+                      OutboxMessage, Person)
 from ..pki.bundles import certificate_matches_public_key
 from ..pki.certificates import SubjectSpec
 from ..pki.lint import lint_certificate
@@ -82,23 +83,80 @@ def handle_ca_revoke(session: Session, message: OutboxMessage) -> None:
         cert.ca_ref or cert.serial, cert.serial, cert.revocation_reason)
 
 
+def languages_for(person: Person) -> list[str]:
+    """The person's language, or German and English when it is unknown."""
+    return [person.locale] if person.locale in ("de", "en") else ["de", "en"]
+
+
+def _link(path: str) -> str:
+    return _runtime().config["public_base_url"].rstrip("/") + path
+
+
+def _last_event_data(session: Session, entity_id: str, trigger: str) -> dict:
+    event = session.exec(select(AuditEvent).where(
+        AuditEvent.entity_id == entity_id, AuditEvent.trigger == trigger)
+        .order_by(AuditEvent.seq.desc())).first()
+    return event.data if event else {}
+
+
 def handle_mail(session: Session, message: OutboxMessage) -> None:
+    """Mails about one certificate request, to its first address."""
     cert = _certificate(session, message)
     person = session.get(Person, cert.person_id)
-    runtime = _runtime()
-    languages = [person.locale] if person.locale in ("de", "en") else ["de", "en"]
-    link = runtime.config["public_base_url"].rstrip("/") + f"/certificates/{cert.public_id}"
+    template = message.payload["template"]
+    reason = cert.revocation_reason or ""
+    if template == "request_rejected":
+        data = _last_event_data(session, cert.public_id, "reject")
+        reason = data.get("comment") or data.get("reason") or ""
     context = {
         "name": person.display_name, "address": cert.addresses[0],
-        "addresses": ", ".join(cert.addresses), "link": link,
+        "addresses": ", ".join(cert.addresses), "link": _link(f"/certificates/{cert.public_id}"),
         "not_after": cert.not_after.strftime("%Y-%m-%d") if cert.not_after else "",
-        "serial": cert.serial or "", "reason": cert.revocation_reason or "",
+        "serial": cert.serial or "", "reason": reason,
+        "renew_link": _link(f"/certificates/new?mailbox={message.payload.get('mailbox', '')}"),
     }
-    mail.deliver(cert.addresses[0], mail.render(message.payload["template"], languages, context))
+    mail.deliver(cert.addresses[0], mail.render(template, languages_for(person), context))
+
+
+def handle_challenge_mail(session: Session, message: OutboxMessage) -> None:
+    """The signed challenge, sent only to the address being confirmed (SBR §3.2.2.2)."""
+    from ..services.addresses import token_for
+
+    challenge = session.exec(select(Challenge).where(
+        Challenge.public_id == message.payload["challenge"])).first()
+    if challenge is None or challenge.redeemed_at or challenge.superseded_at:
+        return  # replaced or used meanwhile: the old link must not go out any more
+    address = session.get(MailboxAddress, challenge.address_id)
+    person = session.get(Person, challenge.person_id)
+    token = token_for(_runtime().config["secret_key"], challenge.nonce)
+    context = {"name": person.display_name, "address": address.display,
+               "link": _link(f"/redeem/{token}"), "username": person.username,
+               "expires": challenge.expires_at.strftime("%Y-%m-%d %H:%M UTC")}
+    mail.deliver(address.display, mail.render("challenge", languages_for(person), context))
+
+
+def handle_deactivated_mail(session: Session, message: OutboxMessage) -> None:
+    mailbox = session.exec(select(Mailbox).where(
+        Mailbox.public_id == message.payload["mailbox"])).one()
+    owner = session.get(Person, mailbox.owner_id)
+    addresses = session.exec(select(MailboxAddress.address).where(
+        MailboxAddress.mailbox_id == mailbox.id)).all()
+    certs = session.exec(select(Certificate).where(
+        Certificate.mailbox_id == mailbox.id, Certificate.status == "issued")).all()
+    listing = "\n".join(f"- {c.serial} ({', '.join(c.addresses)}, "
+                        f"{c.not_after:%Y-%m-%d})" for c in certs) or "-"
+    context = {"name": owner.display_name, "username": owner.username,
+               "addresses": ", ".join(addresses), "certificates": listing,
+               "link": _link("/certificates")}
+    mail.deliver(message.payload["to"],
+                 mail.render("address_deactivated", [message.payload["lang"]]
+                             if message.payload.get("lang") else ["de", "en"], context))
 
 
 HANDLERS = {
     "ca.submit": handle_ca_submit,
     "ca.revoke": handle_ca_revoke,
     "mail": handle_mail,
+    "mail.challenge": handle_challenge_mail,
+    "mail.deactivated": handle_deactivated_mail,
 }

@@ -2,11 +2,12 @@
 
 from .audit import AuditEvent, AuditHead
 from .certificate import Certificate
+from .challenge import Challenge
 from .mailbox import Mailbox, MailboxAddress
 from .organization import Institute, InstituteDomain, Person, RoleAssignment
 from .outbox import OutboxMessage
 
 __all__ = [
-    "AuditEvent", "AuditHead", "Certificate", "Institute", "InstituteDomain", "Mailbox",
+    "AuditEvent", "AuditHead", "Certificate", "Challenge", "Institute", "InstituteDomain", "Mailbox",
     "MailboxAddress", "OutboxMessage", "Person", "RoleAssignment",
 ]

@@ -1,13 +1,13 @@
 """Mailboxes (one row per authorised mailbox) and their addresses."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import ClassVar, Optional
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
 from ._types import public_id_field, text, timestamp, utcnow
+from .organization import Institute, Person  # noqa: F401  (relationship targets)
 
 
 class Mailbox(SQLModel, table=True):
@@ -24,6 +24,17 @@ class Mailbox(SQLModel, table=True):
     status: str = text(32, index=True)
     comment: str = text(500, default="")
     created_at: datetime = timestamp(default_factory=utcnow)
+    # Functional mailboxes: an RA admin approves the display name before any challenge.
+    name_approved_by: Optional[str] = text(200, default=None, nullable=True)
+    name_approved_at: Optional[datetime] = timestamp(default=None, nullable=True)
+
+    # For console lists and searches (by address, by person); loaded in one extra query.
+    addresses: list["MailboxAddress"] = Relationship(sa_relationship_kwargs={
+        "order_by": "MailboxAddress.id", "lazy": "selectin", "viewonly": True})
+    owner: "Person" = Relationship(sa_relationship_kwargs={
+        "foreign_keys": "[Mailbox.owner_id]", "lazy": "selectin", "viewonly": True})
+    institute: Optional["Institute"] = Relationship(sa_relationship_kwargs={
+        "lazy": "selectin", "viewonly": True})
 
 
 class MailboxAddress(SQLModel, table=True):

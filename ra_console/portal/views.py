@@ -16,6 +16,7 @@ from ..services import certificates as certs
 from ..services.requests import (CONSENTS, RequestError, address_choices, create_request,
                                  has_status)
 from ..workflow.engine import WorkflowError, available, fire
+from .addresses import pending_addresses
 from .forms import ConfirmForm, RequestForm, RevokeForm
 from ..web import form_expired
 from . import scripts
@@ -55,7 +56,9 @@ def certificates():
     if not show_all:
         query = query.where(Certificate.status.in_(ACTIVE))
     rows = get_session().exec(query.order_by(Certificate.created_at.desc())).all()
-    return render_template("portal/certificates.html", rows=rows, show_all=show_all)
+    pending = pending_addresses(get_session(), current_person().id, _runtime().now())
+    return render_template("portal/certificates.html", rows=rows, show_all=show_all,
+                           pending_addresses=pending)
 
 
 def _request_form(choices) -> RequestForm:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
-
-from flask import current_app
 from email import policy, utils
 from email.message import EmailMessage
+from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from flask import current_app
 from flask_mail import Mail
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..config import PROJECT_ROOT
+from ..pki.smime import signed_body
 
 TEMPLATES_DIR = PROJECT_ROOT / "mail_templates"
 mail = Mail()
@@ -54,20 +56,44 @@ def configure(app) -> None:
     mail.init_app(app)
 
 
-def build_message(recipient: str, rendered: RenderedMail, config: dict) -> EmailMessage:
-    """The message as it goes over the wire. Python's email package folds headers correctly
-    (Flask-Mail's own folding splits words in long non-ASCII subjects)."""
-    message = EmailMessage(policy=policy.SMTP)
-    message["From"] = config["mail.sender"]
-    message["To"] = recipient
+class SigningUnavailable(Exception):
+    """Mail must be signed but the RA's signing certificate or key cannot be read."""
+
+
+def load_signer(config: dict):
+    """(certificate, key, chain) of the RA's mail signer."""
+    try:
+        certs = x509.load_pem_x509_certificates(Path(config["mail.signing_cert"]).read_bytes())
+        key = serialization.load_pem_private_key(
+            Path(config["mail.signing_key"]).read_bytes(), password=None)
+    except (OSError, ValueError) as exc:
+        raise SigningUnavailable(f"cannot load the mail signing certificate/key: {exc}") from None
+    return certs[0], key, certs[1:]
+
+
+def build_message(recipient: str, rendered: RenderedMail, config: dict) -> bytes:
+    """The message as it goes over the wire: headers by Python's email package (Flask-Mail
+    folds long non-ASCII subjects wrongly), body S/MIME-signed unless signing is off."""
+    head = EmailMessage(policy=policy.SMTP)
+    head["From"] = config["mail.sender"]
+    head["To"] = recipient
     if config["mail.reply_to"]:
-        message["Reply-To"] = config["mail.reply_to"]
-    message["Subject"] = rendered.subject
-    message["Date"] = utils.formatdate(localtime=False)
-    message["Message-ID"] = utils.make_msgid(domain=config["mail.sender"].rsplit("@", 1)[-1]
-                                             .strip(">"))
-    message.set_content(rendered.body)
-    return message
+        head["Reply-To"] = config["mail.reply_to"]
+    head["Subject"] = rendered.subject
+    head["Date"] = utils.formatdate(localtime=False)
+    head["Message-ID"] = utils.make_msgid(
+        domain=utils.parseaddr(config["mail.sender"])[1].rsplit("@", 1)[-1])
+    head["MIME-Version"] = "1.0"
+    if not config["mail.sign"]:
+        head.set_content(rendered.body, cte="quoted-printable")
+        return head.as_bytes()
+    cert, key, chain = load_signer(config)
+    content_type, body = signed_body(rendered.body, cert, key, chain)
+    # The body is already the exact signed MIME structure: serialize only the headers
+    # (the email package would re-render a multipart body) and append it unchanged.
+    headers = head.as_bytes()
+    return (headers[:-2] + policy.SMTP.fold_binary("Content-Type", content_type) + b"\r\n"
+            + body)
 
 
 def deliver(recipient: str, rendered: RenderedMail) -> None:
@@ -78,8 +104,8 @@ def deliver(recipient: str, rendered: RenderedMail) -> None:
     if config["mail.catcher"]:
         folder = Path(config["instance_path"]) / "mail"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{time.time_ns()}.eml").write_bytes(message.as_bytes())
+        (folder / f"{time.time_ns()}.eml").write_bytes(message)
         return
     sender = utils.parseaddr(config["mail.sender"])[1]
     with mail.connect() as connection:
-        connection.host.sendmail(sender, [recipient], message.as_bytes())
+        connection.host.sendmail(sender, [recipient], message)

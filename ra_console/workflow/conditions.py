@@ -41,3 +41,35 @@ def mailbox_is_requestable(ctx: FireContext) -> bool:
         return False
     profile = ctx.runtime.profiles[ctx.row.profile]
     return blocking_reason(ctx.session, mailbox, profile, ctx.runtime.now())[0] is None
+
+
+@condition("has_unconfirmed_address")
+def has_unconfirmed_address(ctx: FireContext) -> bool:
+    from ..services.addresses import addresses_of
+
+    return any(a.verified_at is None for a in addresses_of(ctx.session, ctx.row))
+
+
+@condition("name_is_approved")
+def name_is_approved(ctx: FireContext) -> bool:
+    """A functional mailbox's display name needs an RA admin's approval first."""
+    return ctx.row.kind != "functional" or ctx.row.name_approved_at is not None
+
+
+@condition("all_addresses_confirmed")
+def all_addresses_confirmed(ctx: FireContext) -> bool:
+    from ..services.addresses import addresses_of
+
+    return all(a.verified_at is not None for a in addresses_of(ctx.session, ctx.row))
+
+
+@condition("never_challenged")
+def never_challenged(ctx: FireContext) -> bool:
+    """Rows may be deleted only while no challenge was ever sent; afterwards: deactivate."""
+    from sqlmodel import select
+
+    from ..models import Challenge, MailboxAddress
+
+    return ctx.session.exec(select(Challenge.id).join(
+        MailboxAddress, MailboxAddress.id == Challenge.address_id).where(
+        MailboxAddress.mailbox_id == ctx.row.id)).first() is None

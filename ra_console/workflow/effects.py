@@ -42,3 +42,35 @@ def notify_rejected(ctx: FireContext) -> None:
 @effect("notify_revoked")
 def notify_revoked(ctx: FireContext) -> None:
     _notify(ctx, "certificate_revoked")
+
+
+@effect("send_challenges")
+def send_challenges(ctx: FireContext) -> None:
+    """New challenges for the row's unconfirmed addresses (old links die), one mail each."""
+    from ..services.addresses import new_challenges
+
+    config = ctx.runtime.config
+    for challenge in new_challenges(ctx.session, ctx.row, secret=config["secret_key"],
+                                    now=ctx.runtime.now(),
+                                    valid_hours=config["addresses.challenge_valid_hours"]):
+        enqueue(ctx.session, "mail.challenge", {"challenge": challenge.public_id},
+                f"mail.challenge:{challenge.public_id}")
+
+
+@effect("kill_challenges")
+def kill_challenges(ctx: FireContext) -> None:
+    from ..services.addresses import kill_challenges as kill
+
+    kill(ctx.session, ctx.row, ctx.runtime.now())
+
+
+@effect("notify_deactivated")
+def notify_deactivated(ctx: FireContext) -> None:
+    """Tell the person and the institute's network contacts (one message each)."""
+    from ..services.addresses import deactivation_recipients
+
+    stamp = ctx.runtime.now().isoformat()
+    for address, lang in deactivation_recipients(ctx.session, ctx.row):
+        enqueue(ctx.session, "mail.deactivated",
+                {"mailbox": ctx.row.public_id, "to": address, "lang": lang},
+                f"mail.deactivated:{ctx.row.public_id}:{address}:{stamp}")

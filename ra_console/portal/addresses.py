@@ -1,0 +1,45 @@
+"""Redeeming challenge links, and the addresses a person still has to confirm."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlmodel import select
+
+from ..auth.access import login_required
+from ..auth.current import current_actor
+from ..console.messages import address_message
+from ..db import get_session
+from ..models import Challenge, MailboxAddress
+from ..services.addresses import AddressError, redeem
+
+bp = Blueprint("addresses", __name__)
+
+
+def pending_addresses(session, person_id: int, now) -> list[MailboxAddress]:
+    """Addresses with a live challenge for this person."""
+    return list(session.exec(select(MailboxAddress).join(
+        Challenge, Challenge.address_id == MailboxAddress.id).where(
+        Challenge.person_id == person_id, Challenge.redeemed_at.is_(None),
+        Challenge.superseded_at.is_(None), Challenge.expires_at > now)).all())
+
+
+@bp.route("/redeem/<token>", methods=["GET", "POST"])
+@login_required
+def redeem_link(token: str):
+    """GET shows what will be confirmed (mail scanners may fetch links); POST confirms."""
+    form = FlaskForm()
+    if form.validate_on_submit():
+        session = get_session()
+        runtime = current_app.extensions["ra_runtime"]
+        try:
+            address = redeem(session, current_actor(), token, runtime.now())
+            session.commit()
+        except AddressError as exc:
+            session.rollback()
+            return render_template("portal/redeem.html", error=address_message(exc.code),
+                                   form=form), 400
+        flash(_("Thank you: %(address)s is confirmed.", address=address.display), "success")
+        return redirect(url_for("portal.certificates"))
+    return render_template("portal/redeem.html", form=form, error=None)
