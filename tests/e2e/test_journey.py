@@ -97,7 +97,7 @@ def smime_round_trip(p12_path, chain_pem: bytes, *, sh, openssl, tmp_path) -> No
     """Sign → verify against the CA chain, encrypt → decrypt, with the .p12's key and cert."""
     env = {"PW": P12_PASSWORD, "PATH": "/usr/bin:/bin"}
     work = tmp_path / "smime"
-    work.mkdir()
+    work.mkdir(parents=True)
     key = sh(openssl, "pkcs12", "-in", p12_path, "-passin", "env:PW", "-nodes", "-nocerts",
              "-out", work / "key.pem", env=env)
     assert key.returncode == 0, key.stderr
@@ -186,7 +186,8 @@ def test_whole_journey(portal, run_jobs, runtime, algorithm, sh, openssl, pk12ut
             else:
                 assert "MAC: sha256" in info and "AES-256-CBC" in info and "hmacWithSHA256" in info
             assert "Iteration 2048" in info
-    smime_round_trip(p12, chain_pem, sh=sh, openssl=openssl, tmp_path=tmp_path)
+            smime_round_trip(p12, chain_pem, sh=sh, openssl=openssl,
+                             tmp_path=tmp_path / p12.stem)
 
     # "PKCS#12-Datei erneut speichern" offers the last file again
     with portal.page.expect_download() as again:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 
 import pytest
@@ -225,3 +226,49 @@ def test_der_reader_is_strict(data):
             der.decode_int(value)
         if tag == der.OID:
             der.decode_oid(value)
+
+
+def _documented_script() -> str:
+    """The OpenSSL block of docs/request-file.md, exactly as a user would paste it."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "request-file.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", doc, re.S)
+    return next(b for b in blocks if "# 1. Take the encrypted private key" in b)
+
+
+def test_documented_openssl_commands(chain, rsa2048_key, make_csr, openssl, tmp_path):
+    import shutil
+    import sys
+
+    (tmp_path / "request.json").write_text(rf.write_request_file(
+        rsa2048_key, make_csr(rsa2048_key), request_id="doc", emails=list(ANNA.emails),
+        password=PASSWORD))
+    (tmp_path / "chain.pem").write_bytes(b"".join(
+        c.public_bytes(serialization.Encoding.PEM) for c in chain))
+    script = _documented_script()
+    if shutil.which("jq") is None:  # the python3 line right after it does the same
+        script = "\n".join(line for line in script.splitlines() if not line.startswith("jq "))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)
+    (bin_dir / "openssl").symlink_to(openssl)
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path,
+                            capture_output=True, text=True, env={
+                                "PATH": f"{bin_dir}:/usr/bin:/bin", "JSON_PASSWORD": PASSWORD,
+                                "P12_PASSWORD": "Export-Pässwort ✉"})
+    assert result.returncode == 0, result.stderr
+    spki = json.loads((tmp_path / "request.json").read_text())["spki_sha256"]
+    assert result.stdout.count(spki) == 2
+    assert "pbeWithSHA1And3-KeyTripleDES-CBC" in result.stderr and "MAC: sha1" in result.stderr
+    for name, count, aes in (("erika.p12", 2, False), ("erika-modern.p12", 2, True),
+                             ("erika-cert-only.p12", 0, False)):
+        data = (tmp_path / name).read_bytes()
+        loaded = pkcs12.load_pkcs12(data, "Export-Pässwort ✉".encode())
+        assert loaded.key.private_numbers() == rsa2048_key.private_numbers()
+        assert loaded.cert.certificate == chain[0] and len(loaded.additional_certs) == count
+        assert loaded.cert.friendly_name == b"Erika Mustermann"
+        info = subprocess.run([openssl, "pkcs12", "-in", tmp_path / name, "-info", "-noout",
+                               "-passin", "pass:Export-Pässwort ✉"], capture_output=True,
+                              text=True).stderr
+        assert ("AES-256-CBC" in info) is aes, info
