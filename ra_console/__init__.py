@@ -55,6 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     from .auth import session_policy
     from .auth.views import bp as auth_bp, header_sign_in
     from .portal.addresses import bp as addresses_bp
+    from .portal.identity import bp as identity_bp
     from .portal.views import bp as portal_bp
     from .services import mail
     from .pki_views import bp as pki_bp
@@ -72,6 +73,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(addresses_bp)
+    app.register_blueprint(identity_bp)
     app.register_blueprint(pki_bp)
     from .console import init_console
 

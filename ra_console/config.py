@@ -82,6 +82,11 @@ def _check_value(key: str, value: Any, default: Any, source: str) -> None:
         raise ConfigError(f"{source}: key '{key}' must not be negative")
     if key == "addresses.challenge_valid_hours" and value > 24:
         raise ConfigError(f"{source}: key '{key}' must be at most 24 (S/MIME BR 3.2.2.2)")
+    if key == "identity.valid_days" and not 1 <= value <= 825:
+        raise ConfigError(f"{source}: key '{key}' must be between 1 and 825 (S/MIME BR 4.2.1)")
+    if key == "identity.document_types" and (
+            not value or set(value) - {"passport", "id_card", "residence_permit"}):
+        raise ConfigError(f"{source}: key '{key}' may list passport, id_card, residence_permit")
     if key == "addresses.max_aliases" and not 0 <= value <= 5:
         raise ConfigError(f"{source}: key '{key}' must be between 0 and 5")
 

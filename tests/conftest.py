@@ -194,7 +194,12 @@ class Browser:
         payload = {"csrf_token": self.token(form_url), **(data or {})}
         return self.client.post(action or form_url, data=payload, **kwargs)
 
+    def logout(self):
+        return self.submit("/certificates", action="/logout")
+
     def login(self, username: str):
+        if self.client.get("/login").status_code == 302:  # someone is signed in
+            self.logout()
         response = self.submit("/login", {"username": username}, action="/login/dev")
         assert response.status_code == 302, response.get_data(as_text=True)
         return response

@@ -7,10 +7,11 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from ..models import (AuditEvent, Certificate, Institute, InstituteDomain, Mailbox,
-                      OutboxMessage, Person, RoleAssignment)
+from ..models import (AuditEvent, Certificate, IdentityCheck, Institute, InstituteDomain,
+                      Mailbox, OutboxMessage, Person, RoleAssignment)
 from .csv_import import CsvImportView
 from .dashboard import DashboardView
+from .identity import IdentityCheckView, IdentityDeskView
 from .mailboxes import MailboxView
 from .views import (AuditVerifyView, AuditView, CertificateView, DomainView, InstituteView,
                     OutboxView, PersonView, RoleView)
@@ -48,6 +49,10 @@ def init_console(app: Flask, runtime) -> Admin:
                                  url="/console/csv-import"))
     admin.add_view(CertificateView(Certificate, session, name="Zertifikate",
                                    endpoint="certificates"))
+    admin.add_view(IdentityDeskView(name="Identitätsprüfung", endpoint="identity_desk",
+                                    url="/console/identity-desk"))
+    admin.add_view(IdentityCheckView(IdentityCheck, session, name="Identitätsprüfungen",
+                                     category="Verwaltung", endpoint="identity_checks"))
     admin.add_view(PersonView(Person, session, name="Personen", category="Verwaltung",
                               endpoint="persons"))
     admin.add_view(RoleView(RoleAssignment, session, name="Rollen", category="Verwaltung",

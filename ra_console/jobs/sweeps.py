@@ -82,14 +82,39 @@ def refresh_crl(runtime) -> int:
     return 1
 
 
+def expire_identities(runtime) -> int:
+    """Verified identity checks past their validity expire; the legal name goes with them."""
+    from ..models import IdentityCheck, Person
+
+    with runtime.session() as session:
+        ids = session.exec(select(IdentityCheck.id).where(
+            IdentityCheck.status == "verified",
+            IdentityCheck.valid_until <= runtime.now())).all()
+    for check_id in ids:
+        with runtime.session() as session:
+            check = session.get(IdentityCheck, check_id)
+            try:
+                fire(session, check, "expire", SYSTEM)
+            except WorkflowError:
+                session.rollback()
+                continue
+            person = session.get(Person, check.person_id)
+            if person.legal_surname == check.legal_surname:
+                person.legal_given_name = person.legal_surname = None
+            session.commit()
+    return len(ids)
+
+
 SWEEPS = {
     "drain_outbox": drain_outbox,
     "poll_ca": poll_ca,
     "expire_certificates": expire_certificates,
     "refresh_crl": refresh_crl,
+    "expire_identities": expire_identities,
 }
 
 
 def run_once(runtime) -> dict[str, int]:
     """Every sweep once, in order (tests, cron)."""
     return {name: sweep(runtime) for name, sweep in SWEEPS.items()}
+

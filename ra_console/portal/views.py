@@ -58,7 +58,8 @@ def certificates():
     rows = get_session().exec(query.order_by(Certificate.created_at.desc())).all()
     pending = pending_addresses(get_session(), current_person().id, _runtime().now())
     return render_template("portal/certificates.html", rows=rows, show_all=show_all,
-                           pending_addresses=pending)
+                           pending_addresses=pending,
+                           has_status=has_status(current_person(), _runtime()))
 
 
 def _request_form(choices) -> RequestForm:
