@@ -164,3 +164,6 @@ def test_pkcs12_errors(portal, issued, tmp_path):
     portal.page.click("#build-p12")
     assert portal.status_text("#p12-status") == "Please choose your request file (.json)."
     assert downloads == []
+    assert not portal.page.is_visible("#save-p12-again"), "nothing to save again yet"
+    portal.page.check("#same-password")
+    assert not portal.page.is_visible("#p12-password")
