@@ -230,6 +230,7 @@ def p12(request_path: str, cert_path: str, out_path: str, profile: str, no_chain
     except rf.RequestFileError as exc:
         raise click.ClickException(str(exc)) from None
     descriptor = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # also when the file existed: it holds a private key
     with os.fdopen(descriptor, "wb") as out:
         out.write(data)
     click.echo(f"{out_path}: {profile} PKCS#12 for {rf.friendly_name(leaf)} "

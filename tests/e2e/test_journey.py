@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import unquote_to_bytes
 
 import pytest
 from cryptography import x509
@@ -57,7 +58,6 @@ def assert_key_never_sent(sent, key) -> None:
     assert sent, "no request captured"
     for request in sent:
         haystacks = [request.url.encode(), json.dumps(request.headers).encode(), request.body]
-        from urllib.parse import unquote_to_bytes
         haystacks += [unquote_to_bytes(h) for h in haystacks]
         for name, pattern in patterns.items():
             for haystack in haystacks:

@@ -137,7 +137,8 @@ def _with_iterations(rsa2048_key, count: int) -> str:
                                                  der.tlv(*prf))),
         der.tlv(*cipher))), der.tlv(*body))
     encoded = base64.b64encode(new).decode()
-    return f"-----BEGIN ENCRYPTED PRIVATE KEY-----\n{encoded}\n-----END ENCRYPTED PRIVATE KEY-----\n"
+    return ("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+            f"{encoded}\n-----END ENCRYPTED PRIVATE KEY-----\n")
 
 
 def test_iteration_cap(text, rsa2048_key):
