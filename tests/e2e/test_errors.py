@@ -167,3 +167,21 @@ def test_pkcs12_errors(portal, issued, tmp_path):
     assert not portal.page.is_visible("#save-p12-again"), "nothing to save again yet"
     portal.page.check("#same-password")
     assert not portal.page.is_visible("#p12-password")
+
+
+@pytest.mark.parametrize("module", ["js/request-page.js", "js/der.js"])
+def test_a_changed_module_is_refused(portal, module):
+    """SRI covers the entry module and every module it imports (via modulepreload)."""
+    errors = []
+    portal.page.on("console", lambda message: errors.append(message.text))
+
+    def tamper(route) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, body=response.text() + "\n// changed on the way\n")
+    portal.login()
+    portal.page.route(f"**/static/{module}", tamper)
+    portal.open_request_page()
+    portal.page.wait_for_load_state("networkidle")
+    assert any("integrity" in error for error in errors), errors
+    assert portal.page.is_visible("#browser-unavailable")
+    assert not portal.page.is_visible("#generate")
