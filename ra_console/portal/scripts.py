@@ -15,7 +15,7 @@ import posixpath
 import re
 from pathlib import Path
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, request, url_for
 from markupsafe import Markup, escape
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -59,6 +59,17 @@ def module_script(entry: str) -> Markup:
     return Markup("\n".join(tags))
 
 
+def revalidate_modules(response):
+    """Modules must be revalidated (ETag, 304): a copy cached from before an upgrade would
+    no longer match the page's integrity and the browser would refuse it."""
+    if request.endpoint == "static" and (request.view_args or {}).get(
+            "filename", "").startswith(tuple(f"{d}/" for d in MODULE_DIRS)):
+        response.cache_control.no_cache = True
+        response.cache_control.max_age = 0
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.extensions["ra_scripts"] = scan()
     app.jinja_env.globals["module_script"] = module_script
+    app.after_request(revalidate_modules)

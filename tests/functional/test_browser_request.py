@@ -122,3 +122,16 @@ def test_no_english_text_in_javascript():
         for literal in re.findall(r'"([^"\n]{25,})"|`([^`\n]{25,})`', code):
             text = literal[0] or literal[1]
             assert not re.fullmatch(r"[A-Z][a-z]+( [a-z]+){3,}[.!]?", text), (path.name, text)
+
+
+def test_modules_are_revalidated_other_static_files_cached(browser):
+    """After an upgrade a cached old module would fail its new integrity check."""
+    def headers(url, **kwargs):
+        response = browser.get(url, **kwargs)
+        response.close()  # static files are streamed from disk
+        return response.status_code, response.headers
+
+    status, module = headers("/static/js/der.js")
+    assert status == 200 and "no-cache" in module["Cache-Control"]
+    assert "no-cache" not in headers("/static/style.css")[1]["Cache-Control"]
+    assert headers("/static/js/der.js", headers={"If-None-Match": module["ETag"]})[0] == 304
