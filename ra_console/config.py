@@ -82,6 +82,9 @@ def _check_value(key: str, value: Any, default: Any, source: str) -> None:
         raise ConfigError(f"{source}: key '{key}' must not be negative")
     if key == "addresses.challenge_valid_hours" and value > 24:
         raise ConfigError(f"{source}: key '{key}' must be at most 24 (S/MIME BR 3.2.2.2)")
+    if key == "auth.role_map":
+        for entry in value:
+            _check_role_map_entry(source, entry)
     if key == "identity.valid_days" and not 1 <= value <= 825:
         raise ConfigError(f"{source}: key '{key}' must be between 1 and 825 (S/MIME BR 4.2.1)")
     if key == "identity.document_types" and (
@@ -89,6 +92,18 @@ def _check_value(key: str, value: Any, default: Any, source: str) -> None:
         raise ConfigError(f"{source}: key '{key}' may list passport, id_card, residence_permit")
     if key == "addresses.max_aliases" and not 0 <= value <= 5:
         raise ConfigError(f"{source}: key '{key}' must be between 0 and 5")
+
+
+MAPPABLE_ROLES = {"network_contact", "id_verifier", "ra_admin", "auditor"}
+
+
+def _check_role_map_entry(source: str, entry: Any) -> None:
+    value, _, target = str(entry).rpartition("=")
+    role, _, institute = target.partition(":")
+    if not value or role not in MAPPABLE_ROLES or (role == "network_contact") != bool(
+            institute):
+        raise ConfigError(f"{source}: key 'auth.role_map': bad entry {entry!r} (use "
+                          "'value=role' or 'value=network_contact:INSTITUTE')")
 
 
 def _merge_file(config: dict[str, Any], path: Path) -> None:

@@ -37,4 +37,5 @@ def identity_from_headers(request: Request, config: dict) -> SignInIdentity | No
         surname=request.headers.get(config["auth.header_surname"], "").strip()[:200],
         emails=_values(request, config["auth.header_email"], separator),
         affiliations=affiliations,
+        groups=_values(request, config["auth.header_groups"], separator),
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from ..models import Mailbox, MailboxAddress, Person
+from ..models import Institute, Mailbox, MailboxAddress, Person, RoleAssignment
 from ..workflow import audit
 from ..workflow.actor import SYSTEM
 from ..workflow.engine import create, fire
@@ -21,6 +21,7 @@ class SignInIdentity:
     surname: str = ""
     emails: tuple[str, ...] = ()
     affiliations: tuple[str, ...] = field(default_factory=tuple)
+    groups: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _idm_addresses(identity: SignInIdentity, idm_domains: list[str]) -> dict[str, str]:
@@ -34,10 +35,13 @@ def _idm_addresses(identity: SignInIdentity, idm_domains: list[str]) -> dict[str
 
 
 def sign_in(session: Session, identity: SignInIdentity, *, idm_domains: list[str],
-            ip: str | None, now) -> Person:
-    """Create or update the person, sync their IdM mailboxes, record the login."""
+            ip: str | None, now, role_map: list[str] | None = None) -> Person:
+    """Create or update the person, sync their IdM mailboxes and SSO roles, record the
+    login."""
     person = upsert_person(session, identity, idm_domains=idm_domains, now=now)
     person.last_login_at = now
+    if role_map is not None:
+        sync_sso_roles(session, person, identity.groups, role_map)
     audit.append_event(session, entity_type="person", entity_id=person.public_id,
                        trigger="login", actor=person.username, role="user", ip=ip)
     return person
@@ -55,6 +59,36 @@ def upsert_person(session: Session, identity: SignInIdentity, *, idm_domains: li
     session.flush()
     _sync_idm_mailboxes(session, person, _idm_addresses(identity, idm_domains), now)
     return person
+
+
+def sync_sso_roles(session: Session, person: Person, groups: tuple[str, ...],
+                   role_map: list[str]) -> None:
+    """Grant the roles the sign-in attributes map to; take back SSO roles no longer mapped."""
+    institutes = {i.code: i.id for i in session.exec(select(Institute)).all()}
+    wanted: set[tuple[str, int | None]] = set()
+    for entry in role_map:
+        value, _, target = entry.rpartition("=")
+        role, _, code = target.partition(":")
+        if value in groups and (not code or code in institutes):
+            wanted.add((role, institutes.get(code) if code else None))
+    current = {(a.role, a.institute_id): a for a in session.exec(select(RoleAssignment).where(
+        RoleAssignment.person_id == person.id, RoleAssignment.source == "sso")).all()}
+    manual = {(a.role, a.institute_id) for a in session.exec(select(RoleAssignment).where(
+        RoleAssignment.person_id == person.id, RoleAssignment.source != "sso")).all()}
+    for key in wanted - set(current) - manual:
+        session.add(RoleAssignment(person_id=person.id, role=key[0], institute_id=key[1],
+                                   source="sso"))
+        _audit_role(session, person, "role_granted", key)
+    for key in set(current) - wanted:
+        session.delete(current[key])
+        _audit_role(session, person, "role_revoked", key)
+    session.flush()
+
+
+def _audit_role(session: Session, person: Person, trigger: str, key) -> None:
+    audit.append_event(session, entity_type="role", entity_id=person.public_id,
+                       trigger=trigger, actor="sso", role="system",
+                       data={"role": key[0], "institute_id": key[1], "source": "sso"})
 
 
 def _sync_idm_mailboxes(session: Session, person: Person, addresses: dict[str, str],

@@ -33,7 +33,9 @@ def _do_sign_in(identity: SignInIdentity) -> None:
     runtime = _runtime()
     db = get_session()
     person = sign_in(db, identity, idm_domains=runtime.config["organization.idm_domains"],
-                     ip=request.remote_addr, now=runtime.now())
+                     ip=request.remote_addr, now=runtime.now(),
+                     role_map=runtime.config["auth.role_map"] if runtime.config[
+                         "auth.mode"] == "header" else None)
     db.commit()
     start_session(person.id)
 

@@ -13,8 +13,9 @@ from .csv_import import CsvImportView
 from .dashboard import DashboardView
 from .identity import IdentityCheckView, IdentityDeskView
 from .mailboxes import MailboxView
-from .views import (AuditVerifyView, AuditView, CertificateView, DomainView, InstituteView,
-                    OutboxView, PersonView, RoleView)
+from .settings import SettingsView
+from .views import (ApprovalView, AuditVerifyView, AuditView, CertificateView, DomainView,
+                    InstituteView, OutboxView, PersonView, RoleView)
 
 
 def _nonce() -> str:
@@ -49,6 +50,8 @@ def init_console(app: Flask, runtime) -> Admin:
                                  url="/console/csv-import"))
     admin.add_view(CertificateView(Certificate, session, name="Zertifikate",
                                    endpoint="certificates"))
+    admin.add_view(ApprovalView(Certificate, session, name="Genehmigungen",
+                                endpoint="approvals"))
     admin.add_view(IdentityDeskView(name="Identitätsprüfung", endpoint="identity_desk",
                                     url="/console/identity-desk"))
     admin.add_view(IdentityCheckView(IdentityCheck, session, name="Identitätsprüfungen",
@@ -61,6 +64,8 @@ def init_console(app: Flask, runtime) -> Admin:
                                  category="Verwaltung", endpoint="institutes"))
     admin.add_view(DomainView(InstituteDomain, session, name="Mail-Domains",
                               category="Verwaltung", endpoint="domains"))
+    admin.add_view(SettingsView(name="Einstellungen", category="Verwaltung",
+                                endpoint="settings", url="/console/settings"))
     admin.add_view(OutboxView(OutboxMessage, session, name="Outbox", category="Betrieb",
                               endpoint="outbox"))
     admin.add_view(AuditView(AuditEvent, session, name="Audit-Log", category="Betrieb",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.model.template import LinkRowAction
 from flask_babel import gettext as _, lazy_gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -18,6 +19,7 @@ from ..services.addresses import AddressError, MailboxInput, add_mailbox, set_al
 from ..workflow.engine import WorkflowError, fire
 from .base import GuardedModelView
 from .messages import address_message
+from .revoke_all import RevokeAllMixin
 from .workflow_actions import WorkflowActionsMixin
 
 
@@ -57,7 +59,10 @@ def _confirmed(view, context, model, name):
         escape(f"{a.display}: {'✔' if a.verified_at else '…'}") for a in model.addresses)
 
 
-class MailboxView(WorkflowActionsMixin, GuardedModelView):
+class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
+    revoke_all_column = "mailbox_id"
+    column_extra_row_actions = WorkflowActionsMixin.column_extra_row_actions + [
+        LinkRowAction("fa fa-ban", "revoke-all/{row_id}", title="Revoke all")]
     read_roles = ("network_contact", "ra_admin", "auditor")
     write_roles = ("network_contact", "ra_admin")
     allow_create = allow_edit = True

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import flash
+from flask import flash, url_for
+from flask_admin.model.template import LinkRowAction
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _, lazy_gettext
@@ -14,6 +15,7 @@ from ..models import Certificate, Mailbox
 from ..services import outbox
 from ..workflow.audit import verify_chain
 from .base import GuardedModelView, GuardedView
+from .revoke_all import RevokeAllMixin
 from .workflow_actions import WorkflowActionsMixin
 
 
@@ -22,6 +24,19 @@ def _institute_scope(view, query, column):
     if actor.has_role("ra_admin") or actor.has_role("auditor"):
         return query
     return query.filter(column.in_(sorted(actor.institutes())))
+
+
+class ApprovalView(WorkflowActionsMixin, GuardedModelView):
+    """Requests waiting for an RA admin's approval (four eyes: never one's own)."""
+
+    read_roles = ("ra_admin", "auditor")
+    column_list = ["public_id", "addresses", "common_name", "profile", "key_algorithm",
+                   "created_at"]
+    column_default_sort = ("created_at", False)
+    can_export = False
+
+    def scope_query(self, query):
+        return query.filter(Certificate.status == "pending_approval")
 
 
 class CertificateView(WorkflowActionsMixin, GuardedModelView):
@@ -60,7 +75,12 @@ class DomainView(GuardedModelView):
     form_columns = ["institute_id", "domain"]
 
 
-class PersonView(GuardedModelView):
+class PersonView(RevokeAllMixin, GuardedModelView):
+    column_extra_row_actions = [
+        LinkRowAction("fa fa-ban", "revoke-all/{row_id}", title="Revoke all"),
+        LinkRowAction("fa fa-history", lambda action, row_id, row: url_for(
+            "audit.index_view", search=row.public_id), title="Timeline"),
+    ]
     column_list = ["username", "given_name", "surname", "affiliations", "legal_surname",
                    "last_login_at"]
     column_searchable_list = ["username", "given_name", "surname"]

@@ -23,8 +23,11 @@ class ActionForm(FlaskForm):
 class WorkflowActionsMixin:
     """Adds /<id>/actions (list of fireable transitions) and /<id>/fire/<trigger>."""
 
-    column_extra_row_actions = [LinkRowAction("fa fa-play", "actions/{row_id}",
-                                              title="Workflow")]
+    column_extra_row_actions = [
+        LinkRowAction("fa fa-play", "actions/{row_id}", title="Workflow"),
+        LinkRowAction("fa fa-history", lambda action, row_id, row: url_for(
+            "audit.index_view", search=row.public_id), title="Timeline"),
+    ]
 
     def _workflow_row(self, row_id: str):
         visible = self.get_one(row_id)  # applies the view's role scope (404 otherwise)

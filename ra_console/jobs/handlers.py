@@ -15,6 +15,8 @@ from ..pki.lint import lint_certificate
 from ..services import mail
 from ..services.ca import CAResult, Order
 from ..services.ca.registry import connector_for
+from ..services.outbox import RetryLater
+from ..services.settings import issuance_pause
 from ..workflow.actor import SYSTEM
 from ..workflow.engine import fire
 
@@ -69,6 +71,8 @@ def handle_ca_submit(session: Session, message: OutboxMessage) -> None:
     cert = _certificate(session, message)
     if cert.status != "sent":  # rejected or withdrawn meanwhile: nothing to send
         return
+    if issuance_pause(session).paused:  # maintenance: keep the request, try again later
+        raise RetryLater("issuance is paused")
     runtime = _runtime()
     ca_name = runtime.profile_cas[cert.profile]
     result = connector_for(runtime, ca_name).submit(order_for(cert, runtime))

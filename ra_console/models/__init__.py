@@ -7,8 +7,10 @@ from .identity import IdentityCheck
 from .mailbox import Mailbox, MailboxAddress
 from .organization import Institute, InstituteDomain, Person, RoleAssignment
 from .outbox import OutboxMessage
+from .setting import Setting
 
 __all__ = [
-    "AuditEvent", "AuditHead", "Certificate", "Challenge", "IdentityCheck", "Institute", "InstituteDomain", "Mailbox",
-    "MailboxAddress", "OutboxMessage", "Person", "RoleAssignment",
+    "AuditEvent", "AuditHead", "Certificate", "Challenge", "IdentityCheck", "Institute",
+    "InstituteDomain", "Mailbox", "MailboxAddress", "OutboxMessage", "Person",
+    "RoleAssignment", "Setting",
 ]

@@ -57,3 +57,6 @@ class RoleAssignment(SQLModel, table=True):
     role: str = text(32)
     # Only for network_contact: the institute this assignment covers.
     institute_id: Optional[int] = Field(default=None, foreign_key="institute.id", nullable=True)
+    # "console" (granted by an RA admin) or "sso" (mapped from sign-in attributes; removed
+    # again when the attribute goes away).
+    source: str = text(16, default="console")

@@ -44,6 +44,17 @@ def bundle(cert: Certificate, kind: str) -> tuple[bytes, str, str]:
     return build(chain_of(cert)), mimetype, suffix
 
 
+def revoke_all(session: Session, actor: Actor, certs: list[Certificate], reason: str, now
+               ) -> int:
+    """Revoke every issued certificate in `certs` (e.g. all of a person or an address)."""
+    count = 0
+    for cert in certs:
+        if cert.status == "issued":
+            revoke(session, cert, actor, reason, now)
+            count += 1
+    return count
+
+
 def revoke(session: Session, cert: Certificate, actor: Actor, reason: str, now) -> None:
     """Revoke in the caller's transaction; the CA is told through the outbox."""
     if reason not in REASON_FLAGS:

@@ -26,11 +26,12 @@ def access_of(app, rule) -> str:
     """'public', 'login', 'roles:a,b' for portal views; 'console:a,b' for console views."""
     if rule.endpoint in PUBLIC_ENDPOINTS:
         return "public"
-    prefix = rule.endpoint.split(".", 1)[0]
+    prefix, _, page = rule.endpoint.partition(".")
     view = console_views(app).get(prefix)
     if view is not None:
         assert isinstance(view, Guarded), f"console view {prefix} is not Guarded"
-        return "console:" + ",".join(view.read_roles)
+        narrower = getattr(getattr(view, page, None), "roles", None)
+        return "console:" + ",".join(narrower or view.read_roles)
     return app.view_functions[rule.endpoint].access
 
 

@@ -109,3 +109,34 @@ def test_logout_goes_to_the_sso_logout(runtime):
     response = client.post("/logout", data={"csrf_token": token}, environ_base=env)
     assert response.status_code == 302
     assert response.headers["Location"] == "/Shibboleth.sso/Logout"
+
+
+def test_roles_mapped_from_entitlements_come_and_go(runtime):
+    from ra_console import create_app
+    from ra_console.models import Institute, RoleAssignment
+    from ra_console.seed import seed_demo
+
+    with runtime.session() as s:
+        seed_demo(s, idm_domains=runtime.config["organization.idm_domains"], now=runtime.now())
+        s.commit()
+    runtime.config["auth.role_map"] = ["urn:ra:admin=ra_admin", "urn:nk:itc=network_contact:ITC"]
+    client = create_app(runtime=runtime).test_client()
+    env = {"REMOTE_ADDR": "127.0.0.1"}
+    with_groups = {**HEADERS, "X-Remote-Entitlement": "urn:nk:itc;urn:other"}
+    assert client.get("/console/mailboxes/", headers=with_groups,
+                      environ_base=env).status_code == 200
+    with runtime.session() as s:
+        itc = s.exec(select(Institute).where(Institute.code == "ITC")).one()
+        roles = s.exec(select(RoleAssignment).join(Person).where(
+            Person.username == "jdoe@uni.example.org")).all()
+        assert [(r.role, r.institute_id, r.source) for r in roles] == [
+            ("network_contact", itc.id, "sso")]
+    client.delete_cookie("session")
+    assert client.get("/console/mailboxes/", headers=HEADERS,
+                      environ_base=env).status_code == 403
+    with runtime.session() as s:
+        assert s.exec(select(RoleAssignment).join(Person).where(
+            Person.username == "jdoe@uni.example.org")).all() == []
+        events = [e.trigger for e in s.exec(select(AuditEvent).where(
+            AuditEvent.entity_type == "role", AuditEvent.actor == "sso"))]
+        assert events == ["role_granted", "role_revoked"]

@@ -108,3 +108,12 @@ def test_profile_must_exist(env, tmp_path):
 def test_languages_must_be_supported(env):
     with pytest.raises(ConfigError, match="languages"):
         load_config(environ={**env, "RA_LANGUAGES": "de,fr"})
+
+
+@pytest.mark.parametrize("entry", ["=ra_admin", "x=superuser", "x=network_contact",
+                                   "x=ra_admin:ITC"])
+def test_bad_role_map_entries(env, tmp_path, entry):
+    site = tmp_path / "site.toml"
+    site.write_text(f'[auth]\nrole_map = ["{entry}"]\n')
+    with pytest.raises(ConfigError, match="auth.role_map"):
+        load_config(environ={**env, "RA_CONFIG": str(site)})

@@ -1,0 +1,52 @@
+"""Revocation on behalf: all certificates of a person, or of an address row."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlmodel import select
+
+from ..auth.current import current_actor
+from ..db import get_session
+from ..models import Certificate
+from ..services.certificates import REASON_FLAGS, revoke_all
+from ..workflow.engine import WorkflowError
+from .base import requires_roles
+
+ADMIN_REASONS = ("keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation",
+                 "privilegeWithdrawn", "unspecified")
+
+
+class RevokeAllMixin:
+    """/revoke-all/<id>: confirm page with a reason, then revoke every issued certificate
+    of the row (a person or a mailbox). RA admins only."""
+
+    revoke_all_column: str = "person_id"
+
+    @expose("/revoke-all/<row_id>", methods=["GET", "POST"])
+    @requires_roles("ra_admin")
+    def revoke_all_view(self, row_id):
+        row = self.get_one(row_id)
+        session = get_session()
+        column = getattr(Certificate, self.revoke_all_column)
+        certs = list(session.exec(select(Certificate).where(
+            column == row.id, Certificate.status == "issued")).all())
+        form = FlaskForm()
+        if request.method == "POST":
+            reason = request.form.get("reason", "")
+            if not form.validate_on_submit() or reason not in REASON_FLAGS:
+                abort(400)
+            try:
+                count = revoke_all(session, current_actor(), certs, reason,
+                                   session.info["runtime"].now())
+                session.commit()
+            except WorkflowError as exc:
+                session.rollback()
+                flash(_("Not possible: %(reason)s", reason=str(exc)), "error")
+                return redirect(url_for(".index_view"))
+            flash(_("%(count)s certificates revoked.", count=count), "success")
+            return redirect(url_for(".index_view"))
+        return self.render("console/revoke_all.html", row=row, certs=certs, form=form,
+                           reasons=ADMIN_REASONS)

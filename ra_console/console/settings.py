@@ -1,0 +1,39 @@
+"""RA administration pages without a table of their own: maintenance switch, profiles."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from ..auth.current import current_actor
+from ..db import get_session
+from ..services.settings import IssuancePause, issuance_pause, set_issuance_pause
+from .base import GuardedView
+
+
+class SettingsView(GuardedView):
+    """Maintenance switch, and the certificate profiles and CA connections in force."""
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        session = get_session()
+        runtime = session.info["runtime"]
+        form = FlaskForm()
+        if request.method == "POST":
+            if not self.may_write:
+                abort(403)
+            if not form.validate_on_submit():
+                abort(400)
+            pause = IssuancePause(paused=bool(request.form.get("paused")),
+                                  message_de=request.form.get("message_de", "")[:500],
+                                  message_en=request.form.get("message_en", "")[:500])
+            set_issuance_pause(session, current_actor(), pause, runtime.now())
+            session.commit()
+            flash(_("Issuance is paused.") if pause.paused else _("Issuance runs again."),
+                  "success")
+            return redirect(url_for(".index"))
+        return self.render("console/settings.html", form=form, pause=issuance_pause(session),
+                           profiles=runtime.profiles, profile_cas=runtime.profile_cas,
+                           may_write=self.may_write)

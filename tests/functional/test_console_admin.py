@@ -1,0 +1,118 @@
+"""RA administration in the console: approvals, maintenance switch, revoke all."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+
+import pytest
+from sqlmodel import select
+
+from ra_console.models import AuditEvent, Certificate, Person
+
+
+def request_and_send(browser, new_csr, who="erika") -> str:
+    browser.login(who)
+    page = browser.get("/certificates/new").get_data(as_text=True)
+    mailbox = re.search(r'name="mailbox" value="([^"]+)"', page).group(1)
+    created = browser.submit("/certificates/new", {
+        "mailbox": mailbox, "consent_name_and_mailbox": "y", "consent_data_processing": "y",
+        "consent_directory_publication": "y", "csr_file": (io.BytesIO(new_csr()[1]), "r.csr"),
+    }, content_type="multipart/form-data")
+    public_id = created.headers["Location"].rsplit("/", 1)[-1]
+    browser.submit(f"/certificates/{public_id}/submit")
+    return public_id
+
+
+def status_of(runtime, public_id) -> Certificate:
+    with runtime.session() as s:
+        return s.exec(select(Certificate).where(Certificate.public_id == public_id)).one()
+
+
+@pytest.fixture
+def approval_required(runtime):
+    profile = runtime.profiles["personal"]
+    runtime.profiles["personal"] = dataclasses.replace(profile, approval_required=True)
+
+
+def test_approval_queue_and_four_eyes(browser, runtime, new_csr, run_jobs,
+                                      approval_required):
+    mine = request_and_send(browser, new_csr, who="admin")
+    theirs = request_and_send(browser, new_csr, who="erika")
+    assert status_of(runtime, theirs).status == "pending_approval"
+    browser.login("admin")
+    queue = browser.get("/console/approvals/").get_data(as_text=True)
+    assert mine in queue and theirs in queue
+    own = status_of(runtime, mine)
+    page = browser.get(f"/console/approvals/actions/{own.id}").get_data(as_text=True)
+    assert f"/fire/{own.id}/approve" not in page  # never one's own request
+    other = status_of(runtime, theirs)
+    browser.submit(f"/console/approvals/actions/{other.id}", {"comment": "ok"},
+                   action=f"/console/approvals/fire/{other.id}/approve")
+    run_jobs()
+    assert status_of(runtime, theirs).status == "issued"
+    browser.submit(f"/console/approvals/actions/{own.id}", {"comment": "self"},
+                   action=f"/console/approvals/fire/{own.id}/approve")
+    assert status_of(runtime, mine).status == "pending_approval"
+
+
+def test_rejection_comment_is_mailed(browser, runtime, new_csr, run_jobs, approval_required):
+    import email
+    from email import policy
+    from pathlib import Path
+
+    public_id = request_and_send(browser, new_csr)
+    cert = status_of(runtime, public_id)
+    browser.login("admin")
+    browser.submit(f"/console/approvals/actions/{cert.id}", {"comment": "Name unclear"},
+                   action=f"/console/approvals/fire/{cert.id}/reject")
+    run_jobs()
+    assert status_of(runtime, public_id).status == "rejected"
+    mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+             for p in (Path(runtime.config["instance_path"]) / "mail").glob("*.eml")]
+    rejected = [m for m in mails if "abgelehnt" in m["Subject"]]
+    assert rejected and "Name unclear" in rejected[0].get_body(
+        preferencelist=("plain",)).get_content()
+
+
+def test_maintenance_switch_keeps_requests(browser, runtime, new_csr, run_jobs, clock):
+    browser.login("admin")
+    browser.submit("/console/settings/", {"paused": "1", "message_de": "Wartung bis 12 Uhr",
+                                          "message_en": "Maintenance until noon"})
+    public_id = request_and_send(browser, new_csr)
+    assert "Maintenance until noon" in browser.get("/certificates").get_data(as_text=True)
+    run_jobs()
+    clock.advance(hours=2)
+    run_jobs()
+    assert status_of(runtime, public_id).status == "sent"
+    browser.login("admin")
+    browser.submit("/console/settings/", {"message_de": "", "message_en": ""})
+    run_jobs()
+    assert status_of(runtime, public_id).status == "issued"
+    with runtime.session() as s:
+        triggers = [e.trigger for e in s.exec(select(AuditEvent).where(
+            AuditEvent.entity_type == "setting").order_by(AuditEvent.seq))]
+    assert triggers == ["pause", "resume"]
+
+
+def test_auditor_cannot_flip_the_switch(browser, runtime):
+    browser.login("auditor")
+    assert browser.get("/console/settings/").status_code == 200
+    response = browser.submit("/console/settings/", {"paused": "1"})
+    assert response.status_code == 403
+
+
+def test_revoke_all_of_a_person(browser, runtime, new_csr, run_jobs):
+    public_id = request_and_send(browser, new_csr)
+    run_jobs()
+    with runtime.session() as s:
+        erika = s.exec(select(Person).where(Person.username == "erika")).one()
+    browser.login("nk-itc")
+    assert browser.get(f"/console/persons/revoke-all/{erika.id}").status_code == 403
+    browser.login("admin")
+    page = browser.get(f"/console/persons/revoke-all/{erika.id}").get_data(as_text=True)
+    assert status_of(runtime, public_id).serial in page
+    browser.submit(f"/console/persons/revoke-all/{erika.id}", {"reason": "affiliationChanged"})
+    cert = status_of(runtime, public_id)
+    assert (cert.status, cert.revocation_reason) == ("revoked", "affiliationChanged")
