@@ -51,7 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
         BABEL_TRANSLATION_DIRECTORIES="translations",
         WTF_CSRF_TIME_LIMIT=None,
     )
-    from . import db
+    from . import db, limits
     from .auth import session_policy
     from .auth.views import bp as auth_bp, header_sign_in
     from .portal.addresses import bp as addresses_bp
@@ -61,6 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     from .pki_views import bp as pki_bp
     from .web import register_error_pages, security_headers, template_helpers
 
+    limits.init_app(app, config)  # network allow-list and rate limits come first
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
