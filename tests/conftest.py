@@ -111,6 +111,9 @@ def make_config(tmp_path: Path, db_url: str, ca_dir: Path, **overrides) -> dict:
         "public_base_url": "http://portal.uni.example.org",
         "mail.signing_cert": str(ca_dir.parent / "mail-signer.crt"),
         "mail.signing_key": str(ca_dir.parent / "mail-signer.key"),
+        # tests sign in many times a minute; tests/functional/test_limits.py sets limits
+        "limits.sign_in": "", "limits.redeem": "", "limits.challenge_resend": "",
+        "limits.identity_code": "",
     }
     values.update(overrides)
     return load_config(environ={}, overrides=values)

@@ -1,0 +1,62 @@
+"""Every form with random input: never a 500, and a refused submission writes nothing."""
+
+from __future__ import annotations
+
+import io
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+VALUES = st.one_of(st.text(max_size=80), st.sampled_from(
+    ["", "0", "-1", "99999999999999999999", "' OR 1=1 --", "<script>", "\u202e", "ä@ö.de",
+     "a" * 5000, "erika", "new", "1", "on", "personal", "functional", "../../etc/passwd"]))
+FORM_FIELDS = ["mailbox", "aliases", "csr_text", "consent_name_and_mailbox", "username",
+               "reason", "comment", "primary", "alias1", "kind", "institute_id", "code",
+               "step", "legal_surname", "document_type", "document_expiry", "person_id",
+               "role", "domain", "name_de", "paused", "next", "content", "action", "rowid"]
+
+
+def counts(runtime) -> dict:
+    with runtime.engine.connect() as connection:
+        return {name: connection.execute(select(func.count()).select_from(table)).scalar()
+                for name, table in SQLModel.metadata.tables.items()}
+
+
+def post_routes(app):
+    skip = {"auth.logout", "auth.set_language", "auth.login_dev"}
+    for rule in app.url_map.iter_rules():
+        if "POST" in rule.methods and rule.endpoint not in skip:
+            yield rule
+
+
+@SETTINGS
+@given(data=st.dictionaries(st.sampled_from(FORM_FIELDS), VALUES, max_size=8),
+       upload=st.binary(max_size=300))
+def test_random_posts_never_fail(app, browser, runtime, data, upload):
+    browser.login("admin")
+    token = browser.token("/certificates")
+    args = {"public_id": "00000000-0000-4000-8000-000000000000", "trigger": "submit",
+            "row_id": "1", "token": "x", "code": "de", "kind": "pem", "export_type": "csv",
+            "name": "ra-issuing", "filename": "x"}
+    for rule in post_routes(app):
+        url = rule.build(args)[1] if rule.arguments else rule.rule
+        payload = {"csrf_token": token, **data, "csr_file": (io.BytesIO(upload), "x.csr"),
+                   "file": (io.BytesIO(upload), "x.csv")}
+        response = browser.client.post(url, data=payload, content_type="multipart/form-data")
+        assert response.status_code < 500, (url, data)
+
+
+@SETTINGS
+@given(data=st.dictionaries(st.sampled_from(FORM_FIELDS), VALUES, max_size=8),
+       upload=st.binary(max_size=500))
+def test_refused_request_forms_write_nothing(browser, runtime, data, upload):
+    browser.login("erika")
+    before = counts(runtime)
+    response = browser.submit("/certificates/new", {
+        **data, "csr_file": (io.BytesIO(upload), "x.csr")}, content_type="multipart/form-data")
+    if response.status_code != 302:
+        after = counts(runtime)
+        assert after == before
