@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from email import policy, utils
@@ -16,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..config import PROJECT_ROOT
 from ..pki.smime import signed_body
+from .outbox import current_message
 
 TEMPLATES_DIR = PROJECT_ROOT / "mail_templates"
 mail = Mail()
@@ -81,8 +83,13 @@ def build_message(recipient: str, rendered: RenderedMail, config: dict) -> bytes
         head["Reply-To"] = config["mail.reply_to"]
     head["Subject"] = rendered.subject
     head["Date"] = utils.formatdate(localtime=False)
-    head["Message-ID"] = utils.make_msgid(
-        domain=utils.parseaddr(config["mail.sender"])[1].rsplit("@", 1)[-1])
+    domain = utils.parseaddr(config["mail.sender"])[1].rsplit("@", 1)[-1]
+    origin = current_message.get()
+    if origin is not None:
+        digest = hashlib.sha256(origin.dedupe_key.encode()).hexdigest()[:16]
+        head["Message-ID"] = f"<ra-{origin.id}.{digest}@{domain}>"
+    else:
+        head["Message-ID"] = utils.make_msgid(domain=domain)
     head["MIME-Version"] = "1.0"
     if not config["mail.sign"]:
         head.set_content(rendered.body, cte="quoted-printable")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -12,6 +13,12 @@ from ..db import is_sqlite, session_now
 from ..models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+
+# The outbox row being handled: lets a mail carry a Message-ID derived from its row, so a
+# message sent again after a crash (between SMTP and commit) is recognisably the same one.
+current_message: ContextVar["OutboxMessage | None"] = ContextVar("current_message",
+                                                                 default=None)
 
 
 class RetryLater(Exception):
@@ -76,6 +83,7 @@ def _handle_one(session: Session, message_id: int, handlers: dict[str, Handler],
         session.rollback()
         return 0
     handler = handlers.get(message.kind)
+    token = current_message.set(message)
     try:
         if handler is None:
             raise LookupError(f"no handler for outbox kind '{message.kind}'")
@@ -90,6 +98,8 @@ def _handle_one(session: Session, message_id: int, handlers: dict[str, Handler],
         _reschedule(session, message_id, now, base, cap, max_attempts,
                     f"{type(exc).__name__}: {exc}"[:2000])
         return 0
+    finally:
+        current_message.reset(token)
     message.state, message.done_at, message.last_error = "done", now, None
     message.attempts += 1
     session.commit()
