@@ -14,17 +14,22 @@ DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
 # Sections whose sub-keys are free-form (validated by their own consumer).
 OPEN_SECTIONS = {"profiles"}
 # Secrets: only from the environment (or the instance folder), never from a file.
-SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "mail_password": "RA_MAIL_PASSWORD"}
+SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "mail_password": "RA_MAIL_PASSWORD",
+              "harica_api_key": "RA_HARICA_API_KEY",
+              "sectigo_client_secret": "RA_SECTIGO_CLIENT_SECRET",
+              "sectigo_password": "RA_SECTIGO_PASSWORD",
+              "directory_bind_password": "RA_DIRECTORY_BIND_PASSWORD"}
 # RA_* variables that are not configuration keys (`ra-console p12` reads the two passwords).
 NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL", "RA_JSON_PASSWORD",
                   "RA_P12_PASSWORD"}
 SUPPORTED_LANGUAGES = {"de", "en"}
-CHOICES = {"auth.mode": {"dev", "header"}}
+CHOICES = {"auth.mode": {"dev", "header"}, "sectigo.auth": {"oauth2", "password"}}
 NON_NEGATIVE = {"auth.proxy_hops"}
 POSITIVE = {
     "pki.crl_refresh_hours", "addresses.challenge_valid_hours",
     "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",
     "jobs.batch_size", "jobs.max_attempts", "jobs.backoff_seconds", "max_upload_bytes",
+    "harica.timeout_seconds", "sectigo.timeout_seconds", "directory.timeout_seconds",
 }
 
 
@@ -92,6 +97,14 @@ def _check_value(key: str, value: Any, default: Any, source: str) -> None:
         raise ConfigError(f"{source}: key '{key}' may list passport, id_card, residence_permit")
     if key == "addresses.max_aliases" and not 0 <= value <= 5:
         raise ConfigError(f"{source}: key '{key}' must be between 0 and 5")
+    if key == "lifecycle.offboarding_grace_days" and not 0 <= value <= 5:
+        raise ConfigError(f"{source}: key '{key}' must be between 0 and 5 (S/MIME BR 4.9.1.1)")
+    if key == "lifecycle.reminder_days" and not all(
+            isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value):
+        raise ConfigError(f"{source}: key '{key}' must list whole numbers of days above 0")
+    if key in ("harica.cert_types", "sectigo.cert_types") and not all(
+            isinstance(e, str) and e.partition("=")[0] and e.partition("=")[2] for e in value):
+        raise ConfigError(f"{source}: key '{key}' must list 'profile=CA type' entries")
 
 
 MAPPABLE_ROLES = {"network_contact", "id_verifier", "ra_admin", "auditor"}

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, current_app, g, render_template, request
 from flask_babel import get_locale, gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .auth.current import current_actor, current_person
@@ -41,6 +42,10 @@ def state_label(workflow: str, state: str) -> str:
 
 def template_helpers() -> dict:
     runtime = current_app.extensions["ra_runtime"]
+    if g.get("database_down"):  # the error page must render without the database
+        return {"current_person": None, "current_actor": None, "lang": str(get_locale()),
+                "languages": runtime.config["languages"], "state_label": state_label,
+                "demo": runtime.config["demo"], "is_operator": False, "issuance_pause": None}
     actor = current_actor()
     return {
         "current_person": current_person(),
@@ -81,6 +86,13 @@ def register_error_pages(app: Flask) -> None:
     def http_error(exc: HTTPException):
         text = ERROR_TEXTS.get(exc.code or 500)
         return _render_error(exc.code or 500, text() if text else _("The request failed."))
+
+    @app.errorhandler(OperationalError)
+    def database_down(exc: OperationalError):
+        log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+        g.database_down = True
+        return _render_error(503, _("The database is not reachable at the moment. Nothing "
+                                    "was changed; please try again in a minute."))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

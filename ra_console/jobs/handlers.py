@@ -14,8 +14,9 @@ from ..pki.certificates import SubjectSpec
 from ..pki.lint import lint_certificate
 from ..services import mail
 from ..services.ca import CAResult, Order
-from ..services.ca.registry import connector_for
-from ..services.outbox import RetryLater
+from ..services.ca.checks import Problem, check_received
+from ..services.ca.registry import connector_for, trust_anchors
+from ..services.outbox import RetryLater, enqueue
 from ..services.settings import issuance_pause
 from ..workflow.actor import SYSTEM
 from ..workflow.engine import fire
@@ -44,18 +45,35 @@ def apply_result(session: Session, cert: Certificate, ca_name: str, result: CARe
     """Move a sent request on according to the CA's answer (in the caller's transaction)."""
     cert.ca_name, cert.ca_ref = ca_name, result.ref or cert.ca_ref
     if result.status == "issued":
-        store_issued(cert, result, _runtime().now())
+        runtime = session.info.get("runtime") or _runtime()
+        problems = store_issued(cert, result, runtime.now(), trust_anchors(runtime, ca_name))
+        if problems:
+            reason = "the certificate from the CA failed the RA's checks: " + "; ".join(
+                p.message for p in problems)
+            fire(session, cert, "reject", SYSTEM, reason=reason[:1000])
+            _alert(session, cert, "refused", result, [p.as_finding() for p in problems])
+            return
         fire(session, cert, "issue", SYSTEM, serial=cert.serial)
+        errors = [f for f in cert.lint_findings if f["severity"] in ("FATAL", "ERROR")]
+        if errors:
+            _alert(session, cert, "lint", result, errors)
     elif result.status == "rejected":
         fire(session, cert, "reject", SYSTEM, reason=result.reason or "rejected by the CA")
 
 
-def store_issued(cert: Certificate, result: CAResult, now) -> None:
-    """Check what the CA returned and keep it; a wrong key is refused outright."""
+def store_issued(cert: Certificate, result: CAResult, now, anchors=None) -> list[Problem]:
+    """Check what the CA returned (key, addresses, name, chain) and keep it only if all is
+    right; returns the problems (a wrong key, for one, is refused outright)."""
     leaf = x509.load_pem_x509_certificate(result.cert_pem.encode())
+    chain = x509.load_pem_x509_certificates(result.chain_pem.encode()) if result.chain_pem \
+        else []
+    problems = check_received(cert, leaf, chain, list(anchors or []), now)
+    if problems:
+        cert.lint_findings = [p.as_finding() for p in problems]
+        return problems
     csr = x509.load_pem_x509_csr(cert.csr_pem.encode())
     spki = csr.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    if not certificate_matches_public_key(leaf, spki):
+    if not certificate_matches_public_key(leaf, spki):  # checked above; never deliver another
         raise ValueError("the CA returned a certificate for a different public key")
     cert.serial = format(leaf.serial_number, "x")
     cert.not_before, cert.not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
@@ -65,6 +83,21 @@ def store_issued(cert: Certificate, result: CAResult, now) -> None:
         {"severity": f.severity, "code": f.code, "message": f.message}
         for f in lint_certificate(leaf.public_bytes(Encoding.DER))
     ]
+    return []
+
+
+def _alert(session: Session, cert: Certificate, kind: str, result: CAResult,
+           findings: list[dict]) -> None:
+    """Tell the RA admins (through the outbox) about a certificate that needs a look."""
+    serial = ""
+    if result.cert_pem:
+        serial = format(x509.load_pem_x509_certificate(
+            result.cert_pem.encode()).serial_number, "x")
+    enqueue(session, "mail.alert", {
+        "certificate": cert.public_id, "kind": kind, "serial": serial,
+        "ca": cert.ca_name or "", "ca_ref": cert.ca_ref or "",
+        "problems": [f"{f['severity']} {f['code']}: {f['message']}" for f in findings]},
+        f"mail.alert:{kind}:{cert.public_id}")
 
 
 def handle_ca_submit(session: Session, message: OutboxMessage) -> None:
@@ -75,6 +108,8 @@ def handle_ca_submit(session: Session, message: OutboxMessage) -> None:
         raise RetryLater("issuance is paused")
     runtime = _runtime()
     ca_name = runtime.profile_cas[cert.profile]
+    # A remote connector first asks the CA whether it already has this order (a previous
+    # attempt may have reached it without its answer reaching us), then submits.
     result = connector_for(runtime, ca_name).submit(order_for(cert, runtime))
     apply_result(session, cert, ca_name, result)
 
@@ -157,7 +192,36 @@ def handle_deactivated_mail(session: Session, message: OutboxMessage) -> None:
                              if message.payload.get("lang") else ["de", "en"], context))
 
 
+def alert_recipients(session: Session, config: dict) -> list[str]:
+    """Configured alert addresses, else the IdM addresses of every RA admin."""
+    if config["alerts.recipients"]:
+        return list(config["alerts.recipients"])
+    from ..models import RoleAssignment
+
+    rows = session.exec(select(MailboxAddress.address).join(
+        Mailbox, Mailbox.id == MailboxAddress.mailbox_id).join(
+        RoleAssignment, RoleAssignment.person_id == Mailbox.owner_id).where(
+        RoleAssignment.role == "ra_admin", MailboxAddress.is_primary,
+        Mailbox.source == "idm", Mailbox.status == "verified")).all()
+    return sorted(set(rows))
+
+
+def handle_alert_mail(session: Session, message: OutboxMessage) -> None:
+    """A certificate from a CA failed a check or has pkilint errors: tell the RA admins."""
+    cert = _certificate(session, message)
+    payload = message.payload
+    context = {"address": cert.addresses[0], "addresses": ", ".join(cert.addresses),
+               "serial": payload.get("serial") or "-", "ca": payload.get("ca") or "-",
+               "ca_ref": payload.get("ca_ref") or "-", "kind": payload["kind"],
+               "problems": "\n".join(f"- {p}" for p in payload.get("problems", [])),
+               "link": _link(f"/console/certificates/details/?id={cert.id}")}
+    rendered = mail.render("certificate_check_failed", ["en"], context)
+    for recipient in alert_recipients(session, _runtime().config):
+        mail.deliver(recipient, rendered)
+
+
 HANDLERS = {
+    "mail.alert": handle_alert_mail,
     "ca.submit": handle_ca_submit,
     "ca.revoke": handle_ca_revoke,
     "mail": handle_mail,

@@ -43,3 +43,10 @@ class Certificate(SQLModel, table=True):
     lint_findings: list[Any] = json_field(default_factory=list)
     revoked_at: Optional[datetime] = timestamp(default=None, nullable=True)
     revocation_reason: Optional[str] = text(32, default=None, nullable=True)
+    # Directory publication (LDAP): None (never), "published", "removed"; the entry's DN.
+    directory_state: Optional[str] = text(16, default=None, nullable=True)
+    directory_dn: Optional[str] = text(500, default=None, nullable=True)
+    # Offboarding: when the holder lost their entitlement (status or address), the
+    # certificate is revoked at offboard_at with offboard_reason (SBR §4.9.1.1).
+    offboard_at: Optional[datetime] = timestamp(default=None, nullable=True, index=True)
+    offboard_reason: Optional[str] = text(32, default=None, nullable=True)

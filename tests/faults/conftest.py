@@ -4,11 +4,14 @@ lock of the leading job runner, server restarts) does not exist on SQLite."""
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
+sys.path.insert(0, str(Path(__file__).parent))  # for runner_support
 
 
 @pytest.fixture

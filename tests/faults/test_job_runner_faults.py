@@ -5,44 +5,13 @@ again after a kill carries the same Message-ID), and the audit chain is intact."
 
 from __future__ import annotations
 
-import email
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-from email import policy
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlmodel import select
-
-from ra_console.auth.current import actor_for
-from ra_console.models import AuditEvent, Certificate, Mailbox, OutboxMessage, Person
-from ra_console.services.requests import create_request
-from ra_console.workflow.audit import verify_chain
-from ra_console.workflow.engine import fire
-
-COUNT = 24
-CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
-EXE = Path(sys.executable).with_name("ra-console")
-
-
-class Inbox:
-    def __init__(self):
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from runner_support import (COUNT, Inbox, check_outcome, free_port, issued, make_requests,
+                            outbox_settled, runner_env, start_runner, wait_for)
 
 
 @pytest.fixture
@@ -52,82 +21,6 @@ def smtp():
     controller.start()
     yield inbox, port
     controller.stop()
-
-
-def runner_env(runtime, smtp_port) -> dict:
-    config = runtime.config
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RA_")}
-    env.update({
-        "RA_INSTANCE_PATH": config["instance_path"], "RA_DATABASE_URL": config["database_url"],
-        "RA_PKI_LOCAL_CA_PATH": config["pki.local_ca_path"],
-        "RA_MAIL_SIGNING_CERT": config["mail.signing_cert"],
-        "RA_MAIL_SIGNING_KEY": config["mail.signing_key"], "RA_MAIL_SERVER": "127.0.0.1",
-        "RA_MAIL_PORT": str(smtp_port), "RA_JOBS_INTERVAL_SECONDS": "1",
-        "RA_JOBS_BATCH_SIZE": "5", "RA_SECRET_KEY": config["secret_key"],
-    })
-    return env
-
-
-def start_runner(env) -> subprocess.Popen:
-    """A job runner process; its output goes to runner-<pid>.log in the instance folder."""
-    log = Path(env["RA_INSTANCE_PATH"]) / f"runner-{time.monotonic_ns()}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as handle:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([str(EXE), "jobs", "run"], env=env, stdout=handle,
-                                stderr=subprocess.STDOUT)
-
-
-def make_requests(runtime, new_csr) -> None:
-    """COUNT sent requests by COUNT people (each their own IdM mailbox)."""
-    from ra_console.auth.identity import SignInIdentity, upsert_person
-    with runtime.session() as s:
-        for i in range(COUNT):
-            identity = SignInIdentity(f"user{i}", "Test", f"Person{i}",
-                                      (f"user{i}@uni.example.org",), ("employee",))
-            person = upsert_person(s, identity, idm_domains=["uni.example.org"],
-                                   now=runtime.now())
-            mailbox = s.exec(select(Mailbox).where(Mailbox.owner_id == person.id)).one()
-            actor = actor_for(person, s)
-            cert = create_request(s, runtime, actor, person, mailbox_public_id=mailbox.public_id,
-                                  aliases=[], csr=new_csr()[1], consents=CONSENTS)
-            fire(s, cert, "submit", actor)
-        s.commit()
-
-
-def issued(runtime) -> int:
-    with runtime.session() as s:
-        return len(s.exec(select(Certificate).where(Certificate.status == "issued")).all())
-
-
-def wait_for(condition, timeout=90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
-def outbox_settled(runtime) -> bool:
-    with runtime.session() as s:
-        return not s.exec(select(OutboxMessage).where(OutboxMessage.state != "done")).all()
-
-
-def check_outcome(runtime, inbox) -> None:
-    with runtime.session() as s:
-        certs = s.exec(select(Certificate)).all()
-        assert len(certs) == COUNT and {c.status for c in certs} == {"issued"}
-        for cert in certs:
-            issues = s.exec(select(AuditEvent).where(AuditEvent.entity_id == cert.public_id,
-                                                     AuditEvent.trigger == "issue")).all()
-            assert len(issues) == 1
-        mails = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "mail")).all()
-        assert len(mails) == 2 * COUNT and {m.state for m in mails} == {"done"}
-        assert verify_chain(s).ok
-    ids = [email.message_from_bytes(m, policy=policy.default)["Message-ID"]
-           for m in inbox.messages]
-    assert len(set(ids)) == 2 * COUNT  # every mail arrived ...
-    assert len(ids) - len(set(ids)) <= 2  # ... again at most for the batch in flight
 
 
 def test_sigkill_mid_batch_then_restart(seeded, new_csr, smtp):

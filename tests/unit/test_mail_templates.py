@@ -12,7 +12,13 @@ CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
            "not_after": "2028-11-01", "serial": "1a2b", "reason": "superseded",
            "username": "erika", "expires": "2026-11-28 09:00 UTC",
            "certificates": "- 1a2b (erika@uni.example.org, 2028-11-01)",
-           "renew_link": "https://ra.example.org/certificates/new"}
+           "renew_link": "https://ra.example.org/certificates/new",
+           # certificate_check_failed (alerts to the RA admins)
+           "kind": "refused", "problems": "- FATAL ra.key_mismatch: different key",
+           "ca": "sectigo", "ca_ref": "1001",
+           # expiry_reminder, offboarding_notice
+           "days": 14, "revoke_on": "2026-11-07", "why": "address_deactivated",
+           "revocation_reason": "cessationOfOperation"}
 
 
 @pytest.mark.parametrize("name", template_names())
