@@ -121,6 +121,14 @@ class GuardedModelView(Guarded, ModelView):
         return super().export(export_type)
 
 
+def status_label(workflow: str):
+    """Column formatter: the state's label in the reader's language."""
+    def format_status(view, context, model, name):
+        from ..web import state_label
+        return state_label(workflow, model.status)
+    return format_status
+
+
 def _main_role(actor) -> str:
     for role in ("ra_admin", "auditor", "id_verifier", "network_contact"):
         if actor.has_role(role):

@@ -17,7 +17,7 @@ from ..db import get_session
 from ..models import Institute, Mailbox
 from ..services.addresses import AddressError, MailboxInput, add_mailbox, set_aliases
 from ..workflow.engine import WorkflowError, fire
-from .base import GuardedModelView
+from .base import GuardedModelView, status_label
 from .messages import address_message
 from .revoke_all import RevokeAllMixin
 from .workflow_actions import WorkflowActionsMixin
@@ -70,10 +70,15 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
     column_list = ["primary", "aliases", "kind", "display_name", "owner.username", "status",
                    "confirmed", "comment", "created_at"]
     column_labels = {"owner.username": lazy_gettext("Person"),
+                     "kind": lazy_gettext("Mailbox type"),
+                     "display_name": lazy_gettext("Display name"),
+                     "status": lazy_gettext("Status"), "comment": lazy_gettext("Comment"),
+                     "created_at": lazy_gettext("Created"),
                      "primary": lazy_gettext("Primary address"),
                      "aliases": lazy_gettext("Aliases"),
                      "confirmed": lazy_gettext("Confirmed")}
-    column_formatters = {"primary": _primary, "aliases": _aliases, "confirmed": _confirmed}
+    column_formatters = {"primary": _primary, "aliases": _aliases, "confirmed": _confirmed,
+                         "status": status_label("mailbox")}
     column_formatters_export = {"primary": _primary, "aliases": _aliases,
                                 "confirmed": lambda v, c, m, n: ", ".join(
                                     a.address for a in m.addresses if a.verified_at)}

@@ -25,6 +25,13 @@ class RevokeAllMixin:
 
     revoke_all_column: str = "person_id"
 
+    def get_list_row_actions(self):
+        """The revoke-all icon only for those who may use it."""
+        actions = super().get_list_row_actions()
+        if current_actor().has_role("ra_admin"):
+            return actions
+        return [a for a in actions if "revoke-all" not in str(getattr(a, "url", ""))]
+
     @expose("/revoke-all/<row_id>", methods=["GET", "POST"])
     @requires_roles("ra_admin")
     def revoke_all_view(self, row_id):

@@ -14,7 +14,7 @@ from ..db import get_session
 from ..models import Certificate, Mailbox
 from ..services import outbox
 from ..workflow.audit import verify_chain
-from .base import GuardedModelView, GuardedView
+from .base import GuardedModelView, GuardedView, status_label
 from .revoke_all import RevokeAllMixin
 from .workflow_actions import WorkflowActionsMixin
 
@@ -48,6 +48,7 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
     column_filters = ["status", "profile", "origin", "created_at", "not_after"]
     column_default_sort = ("created_at", True)
     column_details_exclude_list = ["csr_pem", "chain_pem"]
+    column_formatters = {"status": status_label("certificate")}
     column_export_exclude_list = ["csr_pem", "cert_pem", "chain_pem", "consents"]
 
     def scope_query(self, query):
