@@ -12,7 +12,7 @@ from ..models import (AuditEvent, Certificate, IdentityCheck, Institute, Institu
 from .csv_import import CsvImportView
 from .dashboard import DashboardView
 from .identity import IdentityCheckView, IdentityDeskView
-from .mailboxes import MailboxView
+from .mailboxes import MailboxView, NameApprovalView
 from .settings import SettingsView
 from .views import (ApprovalView, AuditVerifyView, AuditView, CertificateView, DomainView,
                     InstituteView, OutboxView, PersonView, RoleView)
@@ -50,8 +50,10 @@ def init_console(app: Flask, runtime) -> Admin:
                                  url="/console/csv-import"))
     admin.add_view(CertificateView(Certificate, session, name="Zertifikate",
                                    endpoint="certificates"))
-    admin.add_view(ApprovalView(Certificate, session, name="Genehmigungen",
-                                endpoint="approvals"))
+    admin.add_view(ApprovalView(Certificate, session, name="Zertifikatsanträge",
+                                category="Genehmigungen", endpoint="approvals"))
+    admin.add_view(NameApprovalView(Mailbox, session, name="Namen von Funktionspostfächern",
+                                    category="Genehmigungen", endpoint="name_approvals"))
     admin.add_view(IdentityDeskView(name="Identitätsprüfung", endpoint="identity_desk",
                                     url="/console/identity-desk"))
     admin.add_view(IdentityCheckView(IdentityCheck, session, name="Identitätsprüfungen",

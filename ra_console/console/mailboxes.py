@@ -207,3 +207,16 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
         flash(_("Challenge e-mails sent for %(sent)s rows; %(failed)s rows were skipped.",
                 sent=sent, failed=failed), "info")
 
+
+
+class NameApprovalView(MailboxView):
+    """Functional mailboxes whose display name waits for an RA admin's approval."""
+
+    read_roles = ("ra_admin", "auditor")
+    write_roles = ("ra_admin",)
+    allow_create = allow_edit = False
+    can_export = False
+
+    def scope_query(self, query):
+        return query.filter(Mailbox.kind == "functional", Mailbox.name_approved_at.is_(None),
+                            Mailbox.status == "new")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.model.template import LinkRowAction
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import TextAreaField
@@ -14,6 +14,7 @@ from ..auth.current import current_actor
 from ..db import get_session
 from ..workflow.engine import WorkflowError, available, fire, workflow_of
 from ..workflow.diagram import mermaid
+from ..workflow.svg import render as render_svg
 
 
 class ActionForm(FlaskForm):
@@ -43,7 +44,8 @@ class WorkflowActionsMixin:
         workflow = workflow_of(row)
         return self.render("console/actions.html", row=row, transitions=transitions,
                            workflow=workflow, form=ActionForm(),
-                           diagram=mermaid(workflow, "de", highlight=str(row.status)),
+                           diagram=render_svg(workflow, str(get_locale()), str(row.status)),
+                           mermaid=mermaid(workflow, "en", highlight=str(row.status)),
                            return_url=url_for(".index_view"))
 
     @expose("/fire/<row_id>/<trigger>", methods=["POST"])

@@ -324,6 +324,8 @@ def test_functional_mailbox_needs_name_approval(browser, runtime, smtp, run_jobs
     assert row_of(runtime, "office@itc.uni.example.org").status == "new"  # not approved yet
     browser.submit("/console/", action="/logout")
     browser.login("admin")
+    assert "office@itc.uni.example.org" in browser.get("/console/name_approvals/").get_data(
+        as_text=True)
     approve = browser.submit(f"/console/mailboxes/actions/{row.id}",
                              action=f"/console/mailboxes/approve-name/{row.id}")
     assert approve.status_code == 302
