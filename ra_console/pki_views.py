@@ -1,4 +1,5 @@
-"""Public PKI files of the local CA: /pki/<ca>.crt (DER) and /pki/<ca>.crl (DER)."""
+"""Public PKI files of the local CA: /pki/<ca>.crt (DER), /pki/<ca>.crl (DER), and its
+OCSP responder at /pki/ocsp (POST, RFC 6960) and /pki/ocsp/<base64 request> (GET)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from flask import Blueprint, abort, current_app
+import base64
+from urllib.parse import unquote
+
+from flask import Blueprint, abort, current_app, request
+from sqlmodel import select
 
 from .auth.access import public
 
 bp = Blueprint("pki", __name__, url_prefix="/pki")
+MAX_OCSP_REQUEST = 4096
 
 
 def _files() -> tuple[Path, dict[str, str]]:
@@ -42,3 +48,46 @@ def crl(name: str):
     if name not in names or not path.exists():
         abort(404)
     return current_app.response_class(path.read_bytes(), mimetype="application/pkix-crl")
+
+
+def _was_issued(serial: int) -> bool:
+    """Did the RA receive this serial from the local CA? (Else the answer is "unknown".)"""
+    from .db import get_session
+    from .models import Certificate
+
+    found = get_session().exec(select(Certificate.id).where(
+        Certificate.serial == format(serial, "x"),
+        Certificate.ca_name.is_(None) | (Certificate.ca_name == "local"))).first()
+    return found is not None
+
+
+def _ocsp_answer(der: bytes):
+    from .pki import ocsp
+
+    folder, _ = _files()
+    body = ocsp.respond(folder, der, current_app.extensions["ra_runtime"].now(), _was_issued)
+    response = current_app.response_class(body, mimetype="application/ocsp-response")
+    response.headers["Cache-Control"] = "max-age=3600, public, no-transform, must-revalidate"
+    return response
+
+
+@bp.route("/ocsp", methods=["POST"])
+@public
+def ocsp_post():
+    if request.content_length and request.content_length > MAX_OCSP_REQUEST:
+        abort(413)
+    return _ocsp_answer(request.get_data()[:MAX_OCSP_REQUEST])
+
+
+@bp.route("/ocsp/<path:encoded>", methods=["GET"])
+@public
+def ocsp_get(encoded: str):
+    try:
+        der = base64.b64decode(unquote(encoded), validate=True)
+    except ValueError:
+        der = b""
+    return _ocsp_answer(der[:MAX_OCSP_REQUEST])
+
+
+# OCSP clients post DER without a CSRF token: the responder changes nothing.
+bp.record_once(lambda state: state.app.extensions["csrf"].exempt(ocsp_post))

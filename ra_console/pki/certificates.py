@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from ._common import (
     authority_key_id,
@@ -110,6 +110,15 @@ def _load_public_key(public_key) -> rsa.RSAPublicKey:
     return public_key
 
 
+def _aia(ca_url: str, ocsp_url: str | None) -> x509.AuthorityInformationAccess:
+    if not ocsp_url:
+        return ca_issuers(ca_url)
+    return x509.AuthorityInformationAccess([
+        x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
+                               x509.UniformResourceIdentifier(ocsp_url)),
+        *ca_issuers(ca_url)])
+
+
 def _key_usage() -> x509.KeyUsage:
     # RSA S/MIME: signing and key transport (SBR §7.1.2.3 (e))
     return x509.KeyUsage(
@@ -127,8 +136,10 @@ def issue_certificate(
     *,
     pki_base_url: str,
     now: datetime,
+    ocsp_url: str | None = None,
 ) -> x509.Certificate:
-    """Sign an end-entity certificate; `public_key` is a key object or SPKI DER."""
+    """Sign an end-entity certificate; `public_key` is a key object or SPKI DER. With
+    `ocsp_url` the AIA names the OCSP responder besides the CA certificate."""
     key = _load_public_key(public_key)
     if f"RSA-{key.key_size}" not in profile.key_algorithms:
         raise ValueError(f"RSA-{key.key_size} is not allowed by profile {profile.name!r}")
@@ -161,6 +172,6 @@ def issue_certificate(
         # RFC 5280 §4.2.1.6: with an empty subject the SAN must be critical
         .add_extension(san, critical=len(subject) == 0)
         .add_extension(crl_distribution_points(pki_url(pki_base_url, issuer.name, "crl")), False)
-        .add_extension(ca_issuers(pki_url(pki_base_url, issuer.name, "crt")), False)
+        .add_extension(_aia(pki_url(pki_base_url, issuer.name, "crt"), ocsp_url), False)
     )
     return builder.sign(issuer.private_key, hashes.SHA256())

@@ -16,6 +16,11 @@ from ..certificates import REASON_FLAGS
 from . import CAResult, Order
 
 
+def ocsp_url(pki_base_url: str) -> str:
+    """The local CA's OCSP responder as written into certificates (served at /pki/ocsp)."""
+    return pki_base_url.rstrip("/") + "/pki/ocsp"
+
+
 class LocalCA:
     name = "local"
 
@@ -26,7 +31,8 @@ class LocalCA:
         ca = localca.load_ca(self.directory)
         csr = x509.load_pem_x509_csr(order.csr_pem.encode())
         cert = issue_certificate(ca, csr.public_key(), order.profile, order.subject,
-                                 pki_base_url=self.pki_base_url, now=self.now())
+                                 pki_base_url=self.pki_base_url, now=self.now(),
+                                 ocsp_url=ocsp_url(self.pki_base_url))
         serial = format(cert.serial_number, "x")
         return CAResult(
             status="issued", ref=serial,
