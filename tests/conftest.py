@@ -243,3 +243,76 @@ def new_csr():
         encoding = serialization.Encoding.DER if der else serialization.Encoding.PEM
         return key, csr.public_bytes(encoding)
     return make
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MailSink:
+    """A real SMTP server (aiosmtpd) on a loopback port; keeps (recipients, bytes)."""
+
+    def __init__(self, port: int):
+        self.port, self.messages, self._controller = port, [], None
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content))
+        return "250 OK"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def mail_sink():
+    """An SMTP server that is not started yet (for "server down, then up" tests)."""
+    sink = MailSink(free_port())
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def smtp(mail_sink):
+    mail_sink.start()
+    return mail_sink
+
+
+@pytest.fixture
+def smtp_config(mail_sink) -> dict:
+    """Config keys that send mail to the test's SMTP server: use in `config_overrides`."""
+    return {"mail.catcher": False, "mail.server": "127.0.0.1", "mail.port": mail_sink.port}
+
+
+@pytest.fixture
+def request_certificate(browser, new_csr):
+    """Request a certificate through the pages by CSR upload; sent unless send=False.
+    Leaves `who` signed in; returns the request's public id."""
+    import io
+
+    def make(who: str = "erika", send: bool = True) -> str:
+        browser.login(who)
+        page = browser.get("/certificates/new").get_data(as_text=True)
+        mailbox = re.search(r'name="mailbox" value="([^"]+)"', page).group(1)
+        created = browser.submit("/certificates/new", {
+            "mailbox": mailbox, "consent_name_and_mailbox": "y", "consent_data_processing": "y",
+            "consent_directory_publication": "y",
+            "csr_file": (io.BytesIO(new_csr()[1]), "r.csr"),
+        }, content_type="multipart/form-data")
+        assert created.status_code == 302, created.get_data(as_text=True)[:2000]
+        public_id = created.headers["Location"].rsplit("/", 1)[-1]
+        if send:
+            assert browser.submit(f"/certificates/{public_id}/submit").status_code == 302
+        return public_id
+    return make

@@ -13,9 +13,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from aiosmtpd.controller import Controller
-from runner_support import (COUNT, Inbox, check_outcome, free_port, issued, make_requests,
+from runner_support import (COUNT, check_outcome, issued, make_requests,
                             outbox_settled, runner_env, start_runner, wait_for)
+
+
+def free_loopback_port() -> int:
+    """A free loopback port (for the private cluster)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _pg_bin() -> Path | None:
@@ -52,7 +60,7 @@ def cluster():
     # Outside pytest's private temp tree, which the postgres user cannot enter.
     folder = Path(tempfile.mkdtemp(prefix="ra-test-pg-"))
     shutil.chown(folder, "postgres")
-    cluster = Cluster(folder, free_port(), bin_dir)
+    cluster = Cluster(folder, free_loopback_port(), bin_dir)
     try:
         cluster.run("initdb", "-D", str(folder / "data"), "-A", "trust", "-U", "postgres")
         cluster.ctl("start")
@@ -72,17 +80,8 @@ def db_url(cluster):
     return cluster.url
 
 
-@pytest.fixture
-def smtp():
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
-
-
 def test_web_and_runner_survive_a_database_restart(cluster, seeded, browser, new_csr, smtp):
-    inbox, port = smtp
+    inbox, port = smtp, smtp.port
     make_requests(seeded, new_csr)
     browser.login("erika")
     runner = start_runner(runner_env(seeded, port))

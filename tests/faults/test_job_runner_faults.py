@@ -9,22 +9,12 @@ import signal
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
-from runner_support import (COUNT, Inbox, check_outcome, free_port, issued, make_requests,
+from runner_support import (COUNT, check_outcome, issued, make_requests,
                             outbox_settled, runner_env, start_runner, wait_for)
 
 
-@pytest.fixture
-def smtp():
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
-
-
 def test_sigkill_mid_batch_then_restart(seeded, new_csr, smtp):
-    inbox, port = smtp
+    inbox, port = smtp, smtp.port
     make_requests(seeded, new_csr)
     env = runner_env(seeded, port)
     runner = start_runner(env)
@@ -46,7 +36,7 @@ def test_sigkill_mid_batch_then_restart(seeded, new_csr, smtp):
 
 
 def test_two_runners_then_the_leader_dies(seeded, new_csr, smtp):
-    inbox, port = smtp
+    inbox, port = smtp, smtp.port
     make_requests(seeded, new_csr)
     env = runner_env(seeded, port)
     first = start_runner(env)

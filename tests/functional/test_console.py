@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import re
+
+import pytest
 
 from sqlalchemy import text
 from sqlmodel import select
@@ -11,21 +12,16 @@ from sqlmodel import select
 from ra_console.models import AuditEvent, Certificate, OutboxMessage
 
 
-def make_certificate(browser, run_jobs, new_csr, who="erika", send=True, issue=True) -> str:
-    browser.login(who)
-    page = browser.get("/certificates/new").get_data(as_text=True)
-    mailbox = re.search(r'name="mailbox" value="([^"]+)"', page).group(1)
-    created = browser.submit("/certificates/new", {
-        "mailbox": mailbox, "consent_name_and_mailbox": "y", "consent_data_processing": "y",
-        "consent_directory_publication": "y", "csr_file": (io.BytesIO(new_csr()[1]), "r.csr"),
-    }, content_type="multipart/form-data")
-    public_id = created.headers["Location"].rsplit("/", 1)[-1]
-    if send:
-        browser.submit(f"/certificates/{public_id}/submit")
-    if issue:
-        run_jobs()
-    browser.submit("/certificates", action="/logout")
-    return public_id
+@pytest.fixture
+def make_certificate(request_certificate, run_jobs, browser):
+    """An issued (or only sent) certificate of `who`, then nobody signed in."""
+    def make(who="erika", issue=True) -> str:
+        public_id = request_certificate(who)
+        if issue:
+            run_jobs()
+        browser.logout()
+        return public_id
+    return make
 
 
 def cert_row(runtime, public_id) -> Certificate:
@@ -33,9 +29,9 @@ def cert_row(runtime, public_id) -> Certificate:
         return s.exec(select(Certificate).where(Certificate.public_id == public_id)).one()
 
 
-def test_dashboard_counts(browser, run_jobs, new_csr, runtime):
-    make_certificate(browser, run_jobs, new_csr)
-    make_certificate(browser, run_jobs, new_csr, who="max", issue=False)
+def test_dashboard_counts(browser, make_certificate, runtime):
+    make_certificate()
+    make_certificate("max", issue=False)
     browser.login("admin")
     page = browser.get("/console/").get_data(as_text=True)
     assert re.search(r'id="stat-sent">1<', page)
@@ -43,8 +39,8 @@ def test_dashboard_counts(browser, run_jobs, new_csr, runtime):
     assert "<rect" in page  # the issued-per-month chart
 
 
-def test_admin_revokes_on_behalf_with_reason(browser, run_jobs, new_csr, runtime):
-    public_id = make_certificate(browser, run_jobs, new_csr)
+def test_admin_revokes_on_behalf_with_reason(browser, make_certificate, runtime):
+    public_id = make_certificate()
     row = cert_row(runtime, public_id)
     browser.login("admin")
     actions = browser.get(f"/console/certificates/actions/{row.id}").get_data(as_text=True)
@@ -60,8 +56,8 @@ def test_admin_revokes_on_behalf_with_reason(browser, run_jobs, new_csr, runtime
         assert (event.actor, event.role) == ("admin", "ra_admin")
 
 
-def test_network_contact_sees_only_own_institute(browser, run_jobs, new_csr, runtime):
-    public_id = make_certificate(browser, run_jobs, new_csr)  # an IdM address: no institute
+def test_network_contact_sees_only_own_institute(browser, make_certificate, runtime):
+    public_id = make_certificate()  # an IdM address: no institute
     row = cert_row(runtime, public_id)
     browser.login("nk-itc")
     listing = browser.get("/console/certificates/").get_data(as_text=True)
@@ -72,8 +68,8 @@ def test_network_contact_sees_only_own_institute(browser, run_jobs, new_csr, run
     assert public_id not in export
 
 
-def test_auditor_reads_and_exports_but_cannot_act(browser, run_jobs, new_csr, runtime):
-    public_id = make_certificate(browser, run_jobs, new_csr)
+def test_auditor_reads_and_exports_but_cannot_act(browser, make_certificate, runtime):
+    public_id = make_certificate()
     row = cert_row(runtime, public_id)
     browser.login("auditor")
     assert public_id in browser.get("/console/certificates/").get_data(as_text=True)
@@ -98,8 +94,8 @@ def test_user_cannot_open_the_console(browser):
     assert browser.get("/console/audit/").status_code == 403
 
 
-def test_audit_chain_tamper_shown_in_console(browser, run_jobs, new_csr, runtime):
-    make_certificate(browser, run_jobs, new_csr)
+def test_audit_chain_tamper_shown_in_console(browser, make_certificate, runtime):
+    make_certificate()
     browser.login("auditor")
     assert 'id="chain-ok"' in browser.get("/console/audit-verify/").get_data(as_text=True)
     with runtime.engine.begin() as connection:

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import io
-import re
 
 import pytest
 from sqlmodel import select
 
 from ra_console.models import AuditEvent, Certificate, Person
-
-
-def request_and_send(browser, new_csr, who="erika") -> str:
-    browser.login(who)
-    page = browser.get("/certificates/new").get_data(as_text=True)
-    mailbox = re.search(r'name="mailbox" value="([^"]+)"', page).group(1)
-    created = browser.submit("/certificates/new", {
-        "mailbox": mailbox, "consent_name_and_mailbox": "y", "consent_data_processing": "y",
-        "consent_directory_publication": "y", "csr_file": (io.BytesIO(new_csr()[1]), "r.csr"),
-    }, content_type="multipart/form-data")
-    public_id = created.headers["Location"].rsplit("/", 1)[-1]
-    browser.submit(f"/certificates/{public_id}/submit")
-    return public_id
 
 
 def status_of(runtime, public_id) -> Certificate:
@@ -36,10 +21,10 @@ def approval_required(runtime):
     runtime.profiles["personal"] = dataclasses.replace(profile, approval_required=True)
 
 
-def test_approval_queue_and_four_eyes(browser, runtime, new_csr, run_jobs,
+def test_approval_queue_and_four_eyes(browser, runtime, request_certificate, run_jobs,
                                       approval_required):
-    mine = request_and_send(browser, new_csr, who="admin")
-    theirs = request_and_send(browser, new_csr, who="erika")
+    mine = request_certificate("admin")
+    theirs = request_certificate("erika")
     assert status_of(runtime, theirs).status == "pending_approval"
     browser.login("admin")
     queue = browser.get("/console/approvals/").get_data(as_text=True)
@@ -57,12 +42,13 @@ def test_approval_queue_and_four_eyes(browser, runtime, new_csr, run_jobs,
     assert status_of(runtime, mine).status == "pending_approval"
 
 
-def test_rejection_comment_is_mailed(browser, runtime, new_csr, run_jobs, approval_required):
+def test_rejection_comment_is_mailed(browser, runtime, request_certificate, run_jobs,
+                                     approval_required):
     import email
     from email import policy
     from pathlib import Path
 
-    public_id = request_and_send(browser, new_csr)
+    public_id = request_certificate()
     cert = status_of(runtime, public_id)
     browser.login("admin")
     browser.submit(f"/console/approvals/actions/{cert.id}", {"comment": "Name unclear"},
@@ -76,11 +62,12 @@ def test_rejection_comment_is_mailed(browser, runtime, new_csr, run_jobs, approv
         preferencelist=("plain",)).get_content()
 
 
-def test_maintenance_switch_keeps_requests(browser, runtime, new_csr, run_jobs, clock):
+def test_maintenance_switch_keeps_requests(browser, runtime, request_certificate, run_jobs,
+                                          clock):
     browser.login("admin")
     browser.submit("/console/settings/", {"paused": "1", "message_de": "Wartung bis 12 Uhr",
                                           "message_en": "Maintenance until noon"})
-    public_id = request_and_send(browser, new_csr)
+    public_id = request_certificate()
     assert "Maintenance until noon" in browser.get("/certificates").get_data(as_text=True)
     run_jobs()
     clock.advance(hours=2)
@@ -103,8 +90,8 @@ def test_auditor_cannot_flip_the_switch(browser, runtime):
     assert response.status_code == 403
 
 
-def test_revoke_all_of_a_person(browser, runtime, new_csr, run_jobs):
-    public_id = request_and_send(browser, new_csr)
+def test_revoke_all_of_a_person(browser, runtime, request_certificate, run_jobs):
+    public_id = request_certificate()
     run_jobs()
     with runtime.session() as s:
         erika = s.exec(select(Person).where(Person.username == "erika")).one()

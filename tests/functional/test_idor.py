@@ -3,9 +3,6 @@ Generated from app.url_map, so a new id-bearing route is covered automatically."
 
 from __future__ import annotations
 
-import io
-import re
-
 import pytest
 from sqlmodel import select
 
@@ -15,23 +12,15 @@ ID_ARGS = {"public_id", "row_id", "id"}
 
 
 @pytest.fixture
-def erikas_things(browser, run_jobs, new_csr, runtime):
+def erikas_things(browser, run_jobs, request_certificate, runtime):
     """An issued certificate, a mailbox and an identity check that belong to erika."""
-    browser.login("erika")
-    page = browser.get("/certificates/new").get_data(as_text=True)
-    mailbox = re.search(r'name="mailbox" value="([^"]+)"', page).group(1)
-    created = browser.submit("/certificates/new", {
-        "mailbox": mailbox, "consent_name_and_mailbox": "y", "consent_data_processing": "y",
-        "consent_directory_publication": "y", "csr_file": (io.BytesIO(new_csr()[1]), "r.csr"),
-    }, content_type="multipart/form-data")
-    public_id = created.headers["Location"].rsplit("/", 1)[-1]
-    browser.submit(f"/certificates/{public_id}/submit")
+    public_id = request_certificate("erika")
     run_jobs()
     browser.submit("/identity", {"consent": "1"})
     browser.logout()
     with runtime.session() as s:
         cert = s.exec(select(Certificate).where(Certificate.public_id == public_id)).one()
-        box = s.exec(select(Mailbox).where(Mailbox.public_id == mailbox)).one()
+        box = s.get(Mailbox, cert.mailbox_id)
         person = s.exec(select(Person).where(Person.username == "erika")).one()
         check = s.exec(select(IdentityCheck)).one()
     return {"cert": cert, "mailbox": box, "person": person, "check": check}

@@ -7,48 +7,19 @@ from __future__ import annotations
 import email
 import html
 import re
-import socket
 import subprocess
 from datetime import timedelta
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from ra_console.models import Challenge, Mailbox, MailboxAddress, OutboxMessage
 
 
-class Inbox:
-    def __init__(self):
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-PORT = free_port()
-
-
 @pytest.fixture
-def config_overrides():
-    return {"mail.catcher": False, "mail.server": "127.0.0.1", "mail.port": PORT}
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=PORT)
-    controller.start()
-    yield inbox
-    controller.stop()
+def config_overrides(smtp_config):
+    return smtp_config
 
 
 def add_row(browser, primary, aliases=(), username="erika", kind="personal", applicant="",

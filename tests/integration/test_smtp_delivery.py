@@ -3,60 +3,17 @@
 from __future__ import annotations
 
 import email
-import socket
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from ra_console.models import OutboxMessage
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-PORT = free_port()
-
-
 @pytest.fixture
-def config_overrides():
-    return {"mail.catcher": False, "mail.server": "127.0.0.1", "mail.port": PORT}
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=PORT)
-    controller.start()
-    yield inbox
-    controller.stop()
-
-
-def request_and_send(browser, new_csr):
-    import io
-    import re
-
-    browser.login("erika")
-    page = browser.get("/certificates/new").get_data(as_text=True)
-    mailbox = re.search(r'name="mailbox" value="([^"]+)"', page).group(1)
-    created = browser.submit("/certificates/new", {
-        "mailbox": mailbox, "consent_name_and_mailbox": "y", "consent_data_processing": "y",
-        "consent_directory_publication": "y", "csr_file": (io.BytesIO(new_csr()[1]), "r.csr"),
-    }, content_type="multipart/form-data")
-    browser.submit(created.headers["Location"] + "/submit")
+def config_overrides(smtp_config):
+    return smtp_config
 
 
 def subjects(inbox) -> list[str]:
@@ -64,8 +21,8 @@ def subjects(inbox) -> list[str]:
                   for _to, content in inbox.messages)
 
 
-def test_issued_mail_arrives_once(browser, run_jobs, new_csr, runtime, smtp):
-    request_and_send(browser, new_csr)
+def test_issued_mail_arrives_once(request_certificate, run_jobs, runtime, smtp):
+    request_certificate()
     run_jobs()
     run_jobs()  # a second sweep sends nothing again
     found = subjects(smtp)
@@ -80,11 +37,12 @@ def test_issued_mail_arrives_once(browser, run_jobs, new_csr, runtime, smtp):
         assert {m.state for m in s.exec(select(OutboxMessage))} == {"done"}
 
 
-def test_smtp_down_then_up_delivers_once(browser, run_jobs, new_csr, runtime, clock):
+def test_smtp_down_then_up_delivers_once(request_certificate, run_jobs, runtime, clock,
+                                        mail_sink):
     """No server listening: the mails wait and are retried; later each arrives once."""
     from datetime import timedelta
 
-    request_and_send(browser, new_csr)
+    request_certificate()
     run_jobs()
     with runtime.session() as s:
         mails = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "mail")).all()
@@ -92,17 +50,12 @@ def test_smtp_down_then_up_delivers_once(browser, run_jobs, new_csr, runtime, cl
         assert {m.state for m in mails} == {"pending"} and len(mails) == 2
         tried = [m for m in mails if m.attempts]
         assert tried and all("Connection refused" in m.last_error for m in tried)
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=PORT)
-    controller.start()
-    try:
-        run_jobs()  # the failed one waits for its backoff; the untried one goes now
-        assert len(inbox.messages) == 1
-        clock.advance(seconds=runtime.config["jobs.backoff_seconds"])
-        run_jobs()
-        run_jobs()
-    finally:
-        controller.stop()
-    assert len(subjects(inbox)) == 2
+    mail_sink.start()
+    run_jobs()  # the failed one waits for its backoff; the untried one goes now
+    assert len(mail_sink.messages) == 1
+    clock.advance(seconds=runtime.config["jobs.backoff_seconds"])
+    run_jobs()
+    run_jobs()
+    assert len(subjects(mail_sink)) == 2
     with runtime.session() as s:
         assert {m.state for m in s.exec(select(OutboxMessage))} == {"done"}
