@@ -51,8 +51,8 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
         BABEL_TRANSLATION_DIRECTORIES="translations",
         WTF_CSRF_TIME_LIMIT=None,
     )
-    from . import db, limits
-    from .auth import session_policy
+    from . import db, health, limits
+    from .auth import oidc, session_policy
     from .auth.views import bp as auth_bp, header_sign_in
     from .portal.addresses import bp as addresses_bp
     from .portal.identity import bp as identity_bp
@@ -72,10 +72,13 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     register_error_pages(app)
     mail.configure(app)
     app.register_blueprint(auth_bp)
+    if config["auth.mode"] == "oidc":  # the OIDC routes answer 404 in the other modes
+        oidc.init_app(app)
     app.register_blueprint(portal_bp)
     app.register_blueprint(addresses_bp)
     app.register_blueprint(identity_bp)
     app.register_blueprint(pki_bp)
+    app.register_blueprint(health.bp)
     from .console import init_console
 
     init_console(app, runtime)

@@ -15,6 +15,7 @@ DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
 OPEN_SECTIONS = {"profiles"}
 # Secrets: only from the environment (or the instance folder), never from a file.
 SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "mail_password": "RA_MAIL_PASSWORD",
+              "auth.oidc_client_secret": "RA_OIDC_CLIENT_SECRET",
               "harica_api_key": "RA_HARICA_API_KEY",
               "sectigo_client_secret": "RA_SECTIGO_CLIENT_SECRET",
               "sectigo_password": "RA_SECTIGO_PASSWORD",
@@ -23,12 +24,13 @@ SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "mail_password": "RA_MAIL_PASSWORD"
 NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL", "RA_JSON_PASSWORD",
                   "RA_P12_PASSWORD"}
 SUPPORTED_LANGUAGES = {"de", "en"}
-CHOICES = {"auth.mode": {"dev", "header"}, "sectigo.auth": {"oauth2", "password"}}
+CHOICES = {"auth.mode": {"dev", "header", "oidc"}, "sectigo.auth": {"oauth2", "password"}}
 NON_NEGATIVE = {"auth.proxy_hops"}
 POSITIVE = {
     "pki.crl_refresh_hours", "addresses.challenge_valid_hours",
     "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",
     "jobs.batch_size", "jobs.max_attempts", "jobs.backoff_seconds", "max_upload_bytes",
+    "auth.oidc_timeout_seconds",
     "harica.timeout_seconds", "sectigo.timeout_seconds", "directory.timeout_seconds",
 }
 
@@ -182,7 +184,32 @@ def load_config(environ: Mapping[str, str] | None = None,
         config["secret_key"] = _instance_secret(Path(config["instance_path"]))
     if config["auth.mode"] == "dev" and not config["demo"]:
         raise ConfigError("key 'auth.mode': 'dev' sign-in is allowed only with demo = true")
+    if config["auth.mode"] == "oidc":
+        _check_oidc(config)
     return config
+
+
+def _check_oidc(config: dict[str, Any]) -> None:
+    """auth.mode = "oidc" needs a usable issuer URL, a client id and the openid scope."""
+    from urllib.parse import urlsplit
+
+    issuer = urlsplit(config["auth.oidc_issuer"])
+    loopback = issuer.hostname in {"localhost", "::1"} or (
+        issuer.hostname or "").startswith("127.")
+    if not issuer.hostname or issuer.query or issuer.fragment or not (
+            issuer.scheme == "https" or (issuer.scheme == "http" and loopback)):
+        raise ConfigError("key 'auth.oidc_issuer': an https URL is required in oidc mode "
+                          "(http only on a loopback address)")
+    if not config["auth.oidc_client_id"]:
+        raise ConfigError("key 'auth.oidc_client_id' is required in oidc mode")
+    if "openid" not in config["auth.oidc_scopes"]:
+        raise ConfigError("key 'auth.oidc_scopes' must contain 'openid'")
+    if not config["auth.oidc_claim_username"]:
+        raise ConfigError("key 'auth.oidc_claim_username' must name at least one claim")
+    after_logout = urlsplit(config["auth.oidc_post_logout_redirect_uri"])
+    if config["auth.oidc_post_logout_redirect_uri"] and (
+            after_logout.scheme not in {"http", "https"} or not after_logout.hostname):
+        raise ConfigError("key 'auth.oidc_post_logout_redirect_uri' must be an absolute URL")
 
 
 def _resolve_paths(config: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""Sign-in pages: the demo identity picker (dev mode) and header sign-in."""
+"""Sign-in pages: the demo identity picker (dev mode) and header sign-in (OpenID Connect:
+oidc.py)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def _do_sign_in(identity: SignInIdentity) -> None:
     person = sign_in(db, identity, idm_domains=runtime.config["organization.idm_domains"],
                      ip=request.remote_addr, now=runtime.now(),
                      role_map=runtime.config["auth.role_map"] if runtime.config[
-                         "auth.mode"] == "header" else None)
+                         "auth.mode"] in ("header", "oidc") else None)
     db.commit()
     start_session(person.id)
 
@@ -73,7 +74,12 @@ def login_dev():
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
+    id_token = http_session.get(oidc.ID_TOKEN_KEY)
     end_session()
+    if _runtime().config["auth.mode"] == "oidc":  # end the provider's session too
+        response = oidc.end_session_redirect(id_token)
+        if response is not None:
+            return response
     logout_url = _runtime().config["auth.logout_url"]
     if logout_url:  # the SSO session must end too, or the proxy signs the user in again
         return redirect(logout_url)
@@ -105,3 +111,6 @@ def header_sign_in() -> None:
         _do_sign_in(identity)
         g.pop("person", None)
         g.pop("actor", None)
+
+
+from . import oidc  # noqa: E402 - adds the OpenID Connect routes to bp
