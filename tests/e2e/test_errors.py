@@ -55,7 +55,9 @@ def test_german_texts_in_the_browser(portal):
     portal.open_request_page()
     portal.page.click("button.link:text('DE')")
     portal.page.wait_for_selector("html[lang=de]")
-    assert portal.page.is_visible("text=Passwort zum Verschlüsseln des Private Key")
+    # the label sits in the controls the page's script unhides: wait for it, do not poll once
+    portal.page.wait_for_selector("text=Passwort zum Verschlüsseln des Private Key",
+                                  state="visible")
     portal.fill_request("kurz", repeat="kurz")
     portal.page.click("#generate")
     assert portal.status_text("#browser-status") == (
