@@ -191,6 +191,33 @@ def jobs_run_once() -> None:
         runtime.engine.dispose()
 
 
+@main.group()
+def directory() -> None:
+    """Directory (LDAP) publication."""
+
+
+@directory.command("sync")
+@click.option("--dry-run", is_flag=True, help="Only report the differences, change nothing.")
+def directory_sync(dry_run: bool) -> None:
+    """Reconcile the directory with the database and report every difference."""
+    from .services.directory import DirectoryUnavailable
+    from .services.directory_sync import sync
+
+    runtime = _runtime()
+    try:
+        if not runtime.config["directory.enabled"]:
+            raise click.ClickException("directory publication is off (directory.enabled)")
+        differences = sync(runtime, fix=not dry_run)
+    except DirectoryUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.engine.dispose()
+    for difference in differences:
+        click.echo(str(difference))
+    verb = "found" if dry_run else "found and fixed (foreign ones left alone)"
+    click.echo(f"{len(differences)} difference(s) {verb}")
+
+
 @main.command("p12")
 @click.option("--request", "request_path", required=True, type=click.Path(dir_okay=False),
               help="The request file (.json) saved when the key was made in the browser.")

@@ -43,7 +43,8 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
     read_roles = ("ra_admin", "auditor", "network_contact")
     write_roles = ("ra_admin",)
     column_list = ["public_id", "status", "addresses", "common_name", "profile",
-                   "key_algorithm", "created_at", "not_after", "serial", "ca_ref"]
+                   "key_algorithm", "created_at", "not_after", "serial", "ca_name", "ca_ref",
+                   "directory_state"]
     column_searchable_list = ["common_name", "serial", "spki_sha256", "public_id"]
     column_filters = ["status", "profile", "origin", "created_at", "not_after"]
     column_default_sort = ("created_at", True)

@@ -153,6 +153,7 @@ def handle_mail(session: Session, message: OutboxMessage) -> None:
         "not_after": cert.not_after.strftime("%Y-%m-%d") if cert.not_after else "",
         "serial": cert.serial or "", "reason": reason,
         "renew_link": _link(f"/certificates/new?mailbox={message.payload.get('mailbox', '')}"),
+        "days": message.payload.get("days", ""),
     }
     mail.deliver(cert.addresses[0], mail.render(template, languages_for(person), context))
 
@@ -220,8 +221,48 @@ def handle_alert_mail(session: Session, message: OutboxMessage) -> None:
         mail.deliver(recipient, rendered)
 
 
+def handle_offboarding_mail(session: Session, message: OutboxMessage) -> None:
+    """The certificate will be revoked on a date: to the person and the network contacts."""
+    cert = _certificate(session, message)
+    person = session.get(Person, cert.person_id)
+    context = {"name": person.display_name, "username": person.username,
+               "address": cert.addresses[0], "addresses": ", ".join(cert.addresses),
+               "serial": cert.serial or "", "why": message.payload["why"],
+               "revoke_on": message.payload["revoke_on"],
+               "revocation_reason": message.payload["reason"],
+               "link": _link(f"/certificates/{cert.public_id}")}
+    lang = message.payload.get("lang")
+    mail.deliver(message.payload["to"], mail.render(
+        "offboarding_notice", [lang] if lang else ["de", "en"], context))
+
+
+def handle_directory_publish(session: Session, message: OutboxMessage) -> None:
+    from ..services.directory import LdapDirectory, NoEntry
+
+    cert = _certificate(session, message)
+    if cert.status != "issued":  # revoked or expired before it got there
+        return
+    try:
+        cert.directory_dn = LdapDirectory(_runtime().config).publish(cert)
+        cert.directory_state = "published"
+    except NoEntry:
+        # nobody to publish to (yet): recorded; `ra-console directory sync` catches up
+        cert.directory_state = "no_entry"
+
+
+def handle_directory_unpublish(session: Session, message: OutboxMessage) -> None:
+    from ..services.directory import LdapDirectory
+
+    cert = _certificate(session, message)
+    dn = LdapDirectory(_runtime().config).unpublish(cert)
+    cert.directory_state, cert.directory_dn = "removed", dn or cert.directory_dn
+
+
 HANDLERS = {
     "mail.alert": handle_alert_mail,
+    "mail.offboarding": handle_offboarding_mail,
+    "directory.publish": handle_directory_publish,
+    "directory.unpublish": handle_directory_unpublish,
     "ca.submit": handle_ca_submit,
     "ca.revoke": handle_ca_revoke,
     "mail": handle_mail,

@@ -17,6 +17,7 @@ from ..services.ca.registry import connector_for
 from ..workflow.actor import SYSTEM
 from ..workflow.engine import WorkflowError, fire
 from .handlers import HANDLERS, apply_result
+from .lifecycle import offboard_certificates, send_expiry_reminders
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ def expire_identities(runtime) -> int:
 SWEEPS = {
     "drain_outbox": drain_outbox,
     "poll_ca": poll_ca,
+    "send_expiry_reminders": send_expiry_reminders,
+    "offboard_certificates": offboard_certificates,
     "expire_certificates": expire_certificates,
     "refresh_crl": refresh_crl,
     "expire_identities": expire_identities,

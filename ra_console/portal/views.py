@@ -89,6 +89,10 @@ def new_request():
     choices = address_choices(db, runtime, person, runtime.now())
     form = _request_form(choices)
     error = None
+    wanted = request.args.get("mailbox")  # renewal link of an expiry reminder
+    if request.method == "GET" and any(c.requestable and c.mailbox.public_id == wanted
+                                       for c in choices):
+        form.mailbox.data = wanted
     if request.method == "POST" and form.validate_on_submit():
         csr = form.csr_file.data.read() if form.csr_file.data else (form.csr_text.data or "")
         try:

@@ -74,3 +74,24 @@ def notify_deactivated(ctx: FireContext) -> None:
         enqueue(ctx.session, "mail.deactivated",
                 {"mailbox": ctx.row.public_id, "to": address, "lang": lang},
                 f"mail.deactivated:{ctx.row.public_id}:{address}:{stamp}")
+
+
+def _directory_wanted(ctx: FireContext) -> bool:
+    return bool(ctx.runtime.config["directory.enabled"]) and (
+        "directory_publication" in (ctx.row.consents or {}))
+
+
+@effect("publish_directory")
+def publish_directory(ctx: FireContext) -> None:
+    """Into the person's directory entry (LDAP), when they consented to publication."""
+    if _directory_wanted(ctx):
+        enqueue(ctx.session, "directory.publish", {"certificate": ctx.row.public_id},
+                f"directory.publish:{ctx.row.public_id}")
+
+
+@effect("unpublish_directory")
+def unpublish_directory(ctx: FireContext) -> None:
+    """Out of the directory again (revoked or expired)."""
+    if _directory_wanted(ctx):
+        enqueue(ctx.session, "directory.unpublish", {"certificate": ctx.row.public_id},
+                f"directory.unpublish:{ctx.row.public_id}")

@@ -146,7 +146,7 @@ def test_password_headers(h, app, seeded, new_csr, fake_ca, monkeypatch):
     assert not _calls(fake_ca, "/token")
 
 
-def test_certificate_for_another_key_is_refused(h, app, seeded, new_csr, fake_ca):
+def test_certificate_for_another_key_is_refused(h, app, seeded, new_csr, fake_ca, browser):
     fake_ca.wrong_key = True
     public_id = h.send_request(seeded, new_csr)
     run(app, seeded)
@@ -159,6 +159,9 @@ def test_certificate_for_another_key_is_refused(h, app, seeded, new_csr, fake_ca
     run(app, seeded)  # the alert mail goes to the RA admins
     with seeded.session() as s:
         assert s.get(OutboxMessage, alert.id).state == "done"
+    browser.login("admin")  # the findings are on the console's certificate details
+    page = browser.get(f"/console/certificates/details/?id={cert.id}")
+    assert page.status_code == 200 and "ra.key_mismatch" in page.get_data(as_text=True)
 
 
 def test_expired_token_is_renewed(h, app, seeded, new_csr, sectigo, fake_ca):

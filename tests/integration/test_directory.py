@@ -1,0 +1,280 @@
+"""Directory publication against a real slapd, started here on a free loopback port with
+its own temporary configuration (slapd.conf) and schema (core, cosine, inetorgperson)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import ldap3
+import pytest
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlmodel import select
+
+from ra_console.auth.current import actor_for
+from ra_console.jobs.sweeps import drain_outbox, run_once
+from ra_console.models import Certificate, Mailbox, OutboxMessage, Person
+from contextlib import contextmanager
+
+from ra_console.pki.pkcs7 import load_certificates, split_leaf
+from ra_console.services import certificates as certs
+from ra_console.services.directory_sync import sync
+from ra_console.services.requests import create_request
+from ra_console.workflow.engine import fire
+
+REQUIRE_ALL = os.environ.get("CI") == "true" or os.environ.get("RA_REQUIRE_ALL") == "1"
+SUFFIX = "dc=uni,dc=example,dc=org"
+ADMIN, SECRET = f"cn=admin,{SUFFIX}", "secret"
+CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
+SCHEMA = Path("/etc/ldap/schema")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Slapd:
+    folder: Path
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"ldap://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = open(self.folder / "slapd.log", "ab")
+        self.process = subprocess.Popen(
+            [shutil.which("slapd") or "/usr/sbin/slapd", "-f", str(self.folder / "slapd.conf"),
+             "-h", f"{self.url}/", "-d", "0"], stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        raise RuntimeError("slapd did not start: "
+                           + (self.folder / "slapd.log").read_text(errors="replace")[-2000:])
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        self.process = None
+
+    @contextmanager
+    def admin(self):
+        conn = ldap3.Connection(ldap3.Server(self.url, get_info=ldap3.NONE), ADMIN, SECRET,
+                                auto_bind=True, raise_exceptions=True)
+        try:
+            yield conn
+        finally:
+            conn.unbind()
+
+
+@pytest.fixture(scope="module")
+def slapd(tmp_path_factory):
+    exe = shutil.which("slapd") or ("/usr/sbin/slapd" if Path("/usr/sbin/slapd").exists()
+                                    else None)
+    if exe is None or not (SCHEMA / "inetorgperson.schema").exists():
+        if REQUIRE_ALL:
+            pytest.fail("slapd is required under CI (Debian packages slapd, ldap-utils)")
+        pytest.skip("slapd not available")
+    folder = tmp_path_factory.mktemp("slapd")
+    (folder / "data").mkdir()
+    (folder / "slapd.conf").write_text(f"""
+include {SCHEMA}/core.schema
+include {SCHEMA}/cosine.schema
+include {SCHEMA}/inetorgperson.schema
+pidfile {folder}/slapd.pid
+argsfile {folder}/slapd.args
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+maxsize 10485760
+suffix "{SUFFIX}"
+rootdn "{ADMIN}"
+rootpw {SECRET}
+directory {folder}/data
+index objectClass eq
+index mail eq
+""")
+    server = Slapd(folder=folder, port=_free_port())
+    server.start()
+    with server.admin() as conn:
+        conn.add(SUFFIX, ["dcObject", "organization"], {"dc": "uni", "o": "Example University"})
+        conn.add(f"ou=people,{SUFFIX}", ["organizationalUnit"], {"ou": "people"})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def people(slapd):
+    """Erika as an inetOrgPerson (has userSMIMECertificate); Max as a pilotPerson with
+    pkiUser (userCertificate only)."""
+    with slapd.admin() as conn:
+        conn.search(f"ou=people,{SUFFIX}", "(objectClass=*)", search_scope=ldap3.LEVEL)
+        for entry in list(conn.entries):
+            conn.delete(entry.entry_dn)
+        conn.add(f"uid=erika,ou=people,{SUFFIX}", ["inetOrgPerson"],
+                 {"cn": "Erika Mustermann", "sn": "Mustermann", "uid": "erika",
+                  "mail": "erika.mustermann@uni.example.org"})
+        conn.add(f"cn=Max Muster,ou=people,{SUFFIX}", ["pilotPerson", "pkiUser"],
+                 {"cn": "Max Muster", "sn": "Muster", "mail": "max.muster@uni.example.org"})
+    return {"erika": f"uid=erika,ou=people,{SUFFIX}", "max": f"cn=Max Muster,ou=people,{SUFFIX}"}
+
+
+@pytest.fixture
+def config_overrides(slapd):
+    return {"directory.enabled": True, "directory.url": slapd.url, "directory.bind_dn": ADMIN,
+            "directory_bind_password": SECRET, "directory.base_dn": f"ou=people,{SUFFIX}",
+            "directory.timeout_seconds": 3}
+
+
+def _issue(app, runtime, new_csr, username: str) -> str:
+    with runtime.session() as s:
+        who = s.exec(select(Person).where(Person.username == username)).one()
+        mailbox = s.exec(select(Mailbox).where(Mailbox.owner_id == who.id)).first()
+        cert = create_request(s, runtime, actor_for(who, s), who,
+                              mailbox_public_id=mailbox.public_id, aliases=[],
+                              csr=new_csr()[1], consents=CONSENTS)
+        fire(s, cert, "submit", actor_for(who, s))
+        s.commit()
+        public_id = cert.public_id
+    with app.app_context():
+        run_once(runtime)  # issue, then publish (a second outbox message)
+        drain_outbox(runtime)
+    return public_id
+
+
+def _cert(runtime, public_id) -> Certificate:
+    with runtime.session() as s:
+        return s.exec(select(Certificate).where(Certificate.public_id == public_id)).one()
+
+
+def _der(cert: Certificate) -> bytes:
+    return x509.load_pem_x509_certificate(cert.cert_pem.encode()).public_bytes(Encoding.DER)
+
+
+def _values(slapd, dn) -> dict[str, list[bytes]]:
+    with slapd.admin() as conn:
+        conn.search(dn, "(objectClass=*)", search_scope=ldap3.BASE,
+                    attributes=["userCertificate;binary", "userSMIMECertificate"])
+        found = conn.entries[0].entry_attributes_as_dict
+    return {k.split(";")[0]: [bytes(v) for v in vals] for k, vals in found.items() if vals}
+
+
+def _revoke(runtime, public_id, reason="superseded"):
+    with runtime.session() as s:
+        cert = s.exec(select(Certificate).where(Certificate.public_id == public_id)).one()
+        certs.revoke(s, cert, actor_for(s.get(Person, cert.person_id), s), reason,
+                     runtime.now())
+        s.commit()
+
+
+def test_publish_on_issue(app, seeded, new_csr, slapd, people):
+    erika = _cert(seeded, _issue(app, seeded, new_csr, "erika"))
+    assert (erika.directory_state, erika.directory_dn) == ("published", people["erika"])
+    values = _values(slapd, people["erika"])
+    assert values["userCertificate"] == [_der(erika)]
+    [smime] = values["userSMIMECertificate"]
+    assert split_leaf(load_certificates(smime))[0].public_bytes(Encoding.DER) == _der(erika)
+
+    max_ = _cert(seeded, _issue(app, seeded, new_csr, "max"))
+    values = _values(slapd, people["max"])
+    assert values["userCertificate"] == [_der(max_)]
+    assert "userSMIMECertificate" not in values  # pilotPerson + pkiUser: not in the schema
+
+
+def test_unpublish_on_revocation_and_expiry(app, seeded, new_csr, slapd, people, clock):
+    erika_id = _issue(app, seeded, new_csr, "erika")
+    max_id = _issue(app, seeded, new_csr, "max")
+    _revoke(seeded, erika_id)
+    with app.app_context():
+        drain_outbox(seeded)
+    assert _values(slapd, people["erika"]) == {}
+    assert _cert(seeded, erika_id).directory_state == "removed"
+    assert _values(slapd, people["max"])["userCertificate"]
+    not_after = _cert(seeded, max_id).not_after
+    clock.now = not_after.replace(tzinfo=clock.now.tzinfo) + timedelta(seconds=1)
+    with app.app_context():
+        run_once(seeded)  # expire (unpublish enqueued) ...
+        drain_outbox(seeded)  # ... and carried out
+    assert _cert(seeded, max_id).status == "expired"
+    assert _values(slapd, people["max"]) == {}
+
+
+def test_sync_finds_and_fixes_drift(app, seeded, new_csr, slapd, people, monkeypatch):
+    erika_id = _issue(app, seeded, new_csr, "erika")
+    seeded.config["directory.enabled"] = False  # max's is issued without publication
+    max_id = _issue(app, seeded, new_csr, "max")
+    seeded.config["directory.enabled"] = True
+    erika, max_ = _cert(seeded, erika_id), _cert(seeded, max_id)
+    foreign = load_certificates(erika.chain_pem.encode())[0].public_bytes(Encoding.DER)
+    with slapd.admin() as conn:  # drift: erika's removed by hand, a revoked one put back
+        conn.modify(people["erika"], {"userCertificate;binary": [(ldap3.MODIFY_DELETE, [])],
+                                      "userSMIMECertificate": [(ldap3.MODIFY_DELETE, [])]})
+        conn.modify(people["max"], {"userCertificate;binary": [
+            (ldap3.MODIFY_ADD, [foreign])]})
+    _revoke(seeded, max_id)  # revoked while not published (directory was off for it) ...
+    with slapd.admin() as conn:  # ... and somebody published it by hand anyway
+        conn.modify(people["max"], {"userCertificate;binary": [(ldap3.MODIFY_ADD, [_der(max_)])]})
+
+    report = sync(seeded, fix=False)
+    kinds = sorted((d.kind, d.certificate) for d in report)
+    assert ("missing", erika_id) in kinds and ("stale", max_id) in kinds
+    assert [d.kind for d in report].count("foreign") == 1
+    assert _values(slapd, people["erika"]) == {}  # a dry run changes nothing
+
+    env = {"RA_DATABASE_URL": seeded.config["database_url"],
+           "RA_INSTANCE_PATH": seeded.config["instance_path"],
+           "RA_PKI_LOCAL_CA_PATH": seeded.config["pki.local_ca_path"],
+           "RA_DIRECTORY_ENABLED": "true", "RA_DIRECTORY_URL": slapd.url,
+           "RA_DIRECTORY_BIND_DN": ADMIN, "RA_DIRECTORY_BIND_PASSWORD": SECRET,
+           "RA_DIRECTORY_BASE_DN": f"ou=people,{SUFFIX}"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    from ra_console.cli import main
+
+    result = CliRunner().invoke(main, ["directory", "sync"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "missing" in result.output and "stale" in result.output
+    assert "3 difference(s) found and fixed" in result.output
+    assert _values(slapd, people["erika"])["userCertificate"] == [_der(erika)]
+    assert _values(slapd, people["max"])["userCertificate"] == [foreign]
+    assert [d.kind for d in sync(seeded, fix=False)] == ["foreign"]
+    assert _cert(seeded, max_id).directory_state == "removed"
+
+
+def test_directory_down_is_retried(app, seeded, new_csr, slapd, people, clock):
+    slapd.stop()
+    try:
+        public_id = _issue(app, seeded, new_csr, "erika")
+        with seeded.session() as s:
+            message = s.exec(select(OutboxMessage).where(
+                OutboxMessage.kind == "directory.publish")).one()
+        assert message.state == "pending" and message.attempts >= 1
+        assert "DirectoryUnavailable" in message.last_error
+        assert _cert(seeded, public_id).status == "issued"  # the certificate is not held up
+    finally:
+        slapd.start()
+    clock.advance(seconds=seeded.config["jobs.backoff_max_seconds"])
+    with app.app_context():
+        drain_outbox(seeded)
+    assert _cert(seeded, public_id).directory_state == "published"
+    assert _values(slapd, people["erika"])["userCertificate"]
