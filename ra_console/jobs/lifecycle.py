@@ -73,15 +73,13 @@ def send_expiry_reminders(runtime) -> int:
     return sent
 
 
-def entitlement_lost(session, cert: Certificate, runtime) -> tuple[str, str] | None:
+def entitlement_lost(mailbox: Mailbox | None, person: Person, runtime
+                     ) -> tuple[str, str] | None:
     """(why, RFC 5280 reason) when the holder may no longer use the certificate."""
-    mailbox = session.get(Mailbox, cert.mailbox_id)
     if mailbox is None or mailbox.status == "deactivated":
         return "address_deactivated", "cessationOfOperation"
-    if mailbox.kind == "personal":
-        person = session.get(Person, cert.person_id)
-        if not has_status(person, runtime):
-            return "status_lost", "affiliationChanged"
+    if mailbox.kind == "personal" and not has_status(person, runtime):
+        return "status_lost", "affiliationChanged"
     return None
 
 
@@ -97,28 +95,38 @@ def _notify(session, cert: Certificate, why: str, reason: str, revoke_on) -> Non
 
 
 def offboard_certificates(runtime) -> int:
-    """Schedule, cancel or carry out offboarding revocations; returns revocations done."""
+    """Schedule, cancel or carry out offboarding revocations; returns revocations done.
+    One query finds what changed; only those rows are touched, each in its own
+    transaction."""
     grace = timedelta(days=runtime.config["lifecycle.offboarding_grace_days"])
     now = runtime.now()
     with runtime.session() as session:
-        ids = session.exec(select(Certificate.id).where(Certificate.status == "issued")).all()
+        rows = session.exec(select(Certificate, Mailbox, Person)
+                            .join(Mailbox, Mailbox.id == Certificate.mailbox_id)
+                            .join(Person, Person.id == Certificate.person_id)
+                            .where(Certificate.status == "issued")).all()
+        work = []
+        for cert, mailbox, person in rows:
+            lost = entitlement_lost(mailbox, person, runtime)
+            scheduled = cert.offboard_at is not None
+            due = scheduled and _utc(cert.offboard_at) <= now
+            if (lost is None) == scheduled or (lost is not None and due):
+                work.append((cert.id, lost))  # call off, schedule, or revoke
     revoked = 0
-    for cert_id in ids:
+    for cert_id, lost in work:
         with runtime.session() as session:
             cert = session.get(Certificate, cert_id)
-            lost = entitlement_lost(session, cert, runtime)
-            if lost is None:
-                if cert.offboard_at is not None:  # entitled again: nothing to revoke
-                    cert.offboard_at = cert.offboard_reason = None
-                    session.commit()
+            if cert.status != "issued":
+                continue
+            if lost is None:  # entitled again: nothing to revoke
+                cert.offboard_at = cert.offboard_reason = None
+                session.commit()
                 continue
             why, reason = lost
             if cert.offboard_at is None:
                 cert.offboard_at, cert.offboard_reason = now + grace, reason
                 _notify(session, cert, why, reason, now + grace)
                 session.commit()
-                continue
-            if _utc(cert.offboard_at) > now:
                 continue
             try:
                 certs.revoke(session, cert, SYSTEM, cert.offboard_reason or reason, now)

@@ -119,8 +119,9 @@ class SectigoSCM:
         if subject.given_name or subject.surname:
             payload.update(firstName=subject.given_name or "", lastName=subject.surname or "",
                            commonName=subject.common_name or "")
-        else:  # functional mailbox: no personal name; the CN (if any) is the address
-            payload.update(firstName=emails[0].split("@")[0], lastName="")
+        else:  # functional mailbox: no personal name; the CN may only be the address
+            payload.update(firstName=emails[0].split("@")[0], lastName="",
+                           commonName=emails[0])
         try:
             response = self._call("POST", f"{API}/enroll", json=payload)
         except AnswerLost:
