@@ -13,19 +13,39 @@ from ..models import Certificate, OutboxMessage
 from .base import GuardedIndexView
 
 
+def _month_key(session):
+    # counted in the database, grouped by month (index on issued_at): never one row per
+    # certificate into Python
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m", Certificate.issued_at)
+    return func.to_char(Certificate.issued_at, "YYYY-MM")
+
+
 def issued_per_month(session, now, months: int = 12) -> list[tuple[str, int]]:
+    """Certificates issued per month, the last `months` months. A month that ended more
+    than a day ago cannot change any more (issued_at is set once, at issuance): its count is
+    kept in the runtime, so a dashboard view counts only the recent weeks."""
     start = (now - timedelta(days=31 * (months - 1))).replace(day=1, hour=0, minute=0,
                                                               second=0, microsecond=0)
-    rows = session.exec(select(Certificate.issued_at).where(Certificate.issued_at >= start)).all()
-    counts: dict[str, int] = {}
-    for issued in rows:
-        key = issued.strftime("%Y-%m")
-        counts[key] = counts.get(key, 0) + 1
     keys, cursor = [], start
     for _ in range(months):
         keys.append(cursor.strftime("%Y-%m"))
         cursor = (cursor + timedelta(days=32)).replace(day=1)
-    return [(k, counts.get(k, 0)) for k in keys]
+    runtime = session.info.get("runtime")
+    closed: dict[str, int] = runtime.services.setdefault("dashboard.issued_months", {}) \
+        if runtime is not None else {}
+    # the first month that is not closed: counted live from its start
+    live_start = (now - timedelta(days=1)).replace(day=1, hour=0, minute=0, second=0,
+                                                   microsecond=0)
+    if any(k not in closed for k in keys if k < live_start.strftime("%Y-%m")):
+        live_start = start
+    month = _month_key(session)
+    counts = dict(session.exec(select(month, func.count()).where(
+        Certificate.issued_at >= live_start).group_by(month)).all())
+    for key in keys:
+        if key < (now - timedelta(days=1)).strftime("%Y-%m"):
+            closed.setdefault(key, counts.get(key, 0))
+    return [(k, closed.get(k, counts.get(k, 0))) for k in keys]
 
 
 class DashboardView(GuardedIndexView):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar, Optional
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from ._types import json_field, long_text, public_id_field, text, timestamp, utcnow
@@ -12,6 +13,15 @@ from ._types import json_field, long_text, public_id_field, text, timestamp, utc
 
 class Certificate(SQLModel, table=True):
     __workflow__: ClassVar[str] = "certificate"
+    __table_args__ = (
+        # console search (ILIKE '%term%'): trigram GIN on PostgreSQL, plain on SQLite
+        *(Index(f"ix_certificate_{column}_trgm", column, postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"})
+          for column in ("common_name", "serial", "spki_sha256", "public_id")),
+        # "issued, notAfter before X": dashboard, expiry and reminder sweeps
+        Index("ix_certificate_status_not_after", "status", "not_after"),
+        Index("ix_certificate_issued_at", "issued_at"),  # dashboard: issued per month
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     public_id: str = public_id_field()
     person_id: int = Field(foreign_key="person.id", index=True)

@@ -4,6 +4,7 @@
 from datetime import datetime
 from typing import ClassVar, Optional
 
+from sqlalchemy import Index
 from sqlmodel import Field, Relationship, SQLModel
 
 from ._types import public_id_field, text, timestamp, utcnow
@@ -39,6 +40,10 @@ class Mailbox(SQLModel, table=True):
 
 class MailboxAddress(SQLModel, table=True):
     __tablename__ = "mailbox_address"
+    __table_args__ = (  # console search by address: trigram GIN on PostgreSQL
+        Index("ix_mailbox_address_address_trgm", "address", postgresql_using="gin",
+              postgresql_ops={"address": "gin_trgm_ops"}),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
     # Lower-cased for lookups; `display` keeps the local part as given.

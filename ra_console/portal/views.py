@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
+from sqlalchemy.orm import defer, lazyload
 from sqlmodel import select
 from wtforms import SelectChoice
 
@@ -55,6 +56,9 @@ def certificates():
                                       Certificate.status != "deleted")
     if not show_all:
         query = query.where(Certificate.status.in_(ACTIVE))
+    # the PEM texts are not shown in the list: loaded only if something asks for them
+    query = query.options(defer(Certificate.csr_pem), defer(Certificate.cert_pem),
+                          defer(Certificate.chain_pem))
     rows = get_session().exec(query.order_by(Certificate.created_at.desc())).all()
     pending = pending_addresses(get_session(), current_person().id, _runtime().now())
     return render_template("portal/certificates.html", rows=rows, show_all=show_all,
@@ -145,7 +149,9 @@ def show(public_id: str):
     cert = _own_certificate(public_id)
     db = get_session()
     actions = [t for t in available(db, cert, current_actor(), audiences=("user",))]
-    mailbox = db.get(Mailbox, cert.mailbox_id)
+    # one query: the mailbox's relationships (owner, addresses, institute) load on use only
+    mailbox = db.exec(select(Mailbox).where(Mailbox.id == cert.mailbox_id)
+                      .options(lazyload("*"))).first()
     return render_template("portal/show.html", cert=cert, mailbox=mailbox, actions=actions,
                            reason_labels=reason_labels(), texts=browser_texts())
 

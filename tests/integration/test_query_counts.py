@@ -1,0 +1,182 @@
+"""Query discipline: SQL statements per page and per job batch, at two data sizes.
+
+A page must send the same number of statements whether the person has two certificates or
+twenty (no N+1); a job batch must cost the same number of statements per item whatever
+else is in the database. Counts only, never times (speed is bench/run's business).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import select
+
+from ra_console.auth.current import actor_for
+from ra_console.jobs.sweeps import drain_outbox, expire_certificates
+from ra_console.models import (AuditEvent, Certificate, Mailbox, MailboxAddress, OutboxMessage,
+                               Person)
+from ra_console.services.requests import create_request
+from ra_console.workflow.engine import fire
+
+CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
+STATES = ("issued", "expired", "revoked", "rejected", "requested")
+
+
+@contextmanager
+def counting(runtime):
+    """Count the statements sent to the database inside the block."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", count)
+
+
+def person(s, username: str) -> Person:
+    return s.exec(select(Person).where(Person.username == username)).one()
+
+
+def add_mailbox(s, owner: Person, n: int, now) -> Mailbox:
+    mailbox = Mailbox(owner_id=owner.id, source="institute", kind="personal", status="verified",
+                      display_name=f"{owner.given_name} {owner.surname}")
+    s.add(mailbox)
+    s.flush()
+    address = f"{owner.username}.extra{n}@uni.example.org"
+    s.add(MailboxAddress(mailbox_id=mailbox.id, address=address, display=address,
+                         is_primary=True, verified_at=now, method="challenge"))
+    s.flush()
+    return mailbox
+
+
+def grow(runtime, username: str, count: int) -> None:
+    """Give `username` `count` more mailboxes with a certificate each (every state), and add
+    as much unrelated history (outbox rows, audit events)."""
+    now = runtime.now()
+    with runtime.session() as s:
+        owner = person(s, username)
+        start = s.exec(select(Mailbox.id).order_by(Mailbox.id.desc())).first() or 0
+        for i in range(count):
+            mailbox = add_mailbox(s, owner, start + i, now)
+            state = STATES[i % len(STATES)]
+            issued = state in ("issued", "expired", "revoked")
+            address = f"{owner.username}.extra{start + i}@uni.example.org"
+            s.add(Certificate(
+                person_id=owner.id, mailbox_id=mailbox.id, status=state, profile="personal",
+                addresses=[address], subject=f"CN={owner.given_name} {owner.surname}",
+                common_name=f"{owner.given_name} {owner.surname}", key_algorithm="RSA-2048",
+                csr_pem="-", spki_sha256=f"{username}-{start + i}".ljust(64, "0")[:64],
+                created_at=now - timedelta(days=i), serial=format(1000 + start + i, "x")
+                if issued else None, not_after=now + timedelta(days=3000 if state == "issued"
+                                                              else -10) if issued else None,
+                not_before=now - timedelta(days=30 * i) if issued else None,
+                issued_at=now - timedelta(days=30 * i) if issued else None))
+            s.add(OutboxMessage(kind="mail", payload={}, dedupe_key=f"grow:{username}:{start + i}",
+                                state="done"))
+            s.add(AuditEvent(seq=-(start + i + 1), entity_type="bench", entity_id="-",
+                             trigger="grow", actor="test", role="system", prev_hash="-",
+                             hash="-"))
+        s.commit()
+
+
+def statements_for(runtime, browser, url: str) -> int:
+    browser.get(url)  # warm: sign-in, first-use caches
+    with counting(runtime) as statements:
+        response = browser.get(url)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+def page_counts(runtime, browser, who: str, urls) -> dict[str, int]:
+    browser.login(who)
+    return {url: statements_for(runtime, browser, url) for url in urls}
+
+
+def own_certificate(runtime, username: str) -> str:
+    with runtime.session() as s:
+        return s.exec(select(Certificate.public_id).where(
+            Certificate.person_id == person(s, username).id,
+            Certificate.status == "issued")).first()
+
+
+@pytest.mark.parametrize("who, urls", [
+    ("erika", ["/certificates", "/certificates?show=all", "{own}"]),
+    ("admin", ["/console/", "/console/certificates/", "/console/certificates/?search=Erika",
+               "/console/certificates/?search=%5Eerika.extra",
+               "/console/certificates/?search=Erika+Mustermann"]),
+])
+def test_pages_send_as_many_statements_for_more_data(runtime, seeded, browser, who, urls):
+    grow(runtime, "erika", 3)
+    own = own_certificate(runtime, "erika")
+    urls = [u.replace("{own}", f"/certificates/{own}") for u in urls]
+    small = page_counts(runtime, browser, who, urls)
+    grow(runtime, "erika", 15)
+    grow(runtime, "max", 10)
+    large = page_counts(runtime, browser, who, urls)
+    assert large == small
+    assert all(n <= 15 for n in small.values()), small  # and few, too
+
+
+def send_requests(runtime, count: int, new_csr) -> list[int]:
+    """`count` requests of erika in `sent`, each with its ca.submit outbox message."""
+    ids = []
+    with runtime.session() as s:
+        who = person(s, "erika")
+        start = s.exec(select(Mailbox.id).order_by(Mailbox.id.desc())).first() or 0
+        for i in range(count):
+            mailbox = add_mailbox(s, who, start + i, runtime.now())
+            cert = create_request(s, runtime, actor_for(who, s), who,
+                                  mailbox_public_id=mailbox.public_id, aliases=[],
+                                  csr=new_csr()[1], consents=CONSENTS)
+            fire(s, cert, "submit", actor_for(who, s))
+            ids.append(cert.id)
+        s.commit()
+    return ids
+
+
+def drain_statements(app, runtime) -> int:
+    with app.app_context(), counting(runtime) as statements:
+        drain_outbox(runtime)
+    return len(statements)
+
+
+def test_issuance_batch_costs_the_same_per_request(app, runtime, new_csr):
+    """Submitting through the job runner: statements per request do not depend on how many
+    requests are in the batch, nor on how much is already in the database."""
+    idle = drain_statements(app, runtime)
+    send_requests(runtime, 1, new_csr)
+    one = drain_statements(app, runtime) - idle
+    drain_statements(app, runtime)  # the 'issued' mails of the first batch
+    grow(runtime, "max", 12)
+    send_requests(runtime, 3, new_csr)
+    three = drain_statements(app, runtime) - idle
+    assert three == 3 * one, (one, three)
+    with runtime.session() as s:
+        assert not s.exec(select(Certificate).where(Certificate.status == "sent")).all()
+
+
+def test_expiry_sweep_costs_the_same_per_certificate(app, runtime, clock, new_csr):
+    with app.app_context(), counting(runtime) as statements:
+        expire_certificates(runtime)
+    idle = len(statements)
+
+    def expire_after_issuing(count: int) -> int:
+        send_requests(runtime, count, new_csr)
+        drain_statements(app, runtime)
+        clock.advance(days=800)
+        with app.app_context(), counting(runtime) as statements:
+            assert expire_certificates(runtime) == count
+        clock.advance(days=-800)
+        return len(statements) - idle
+
+    one = expire_after_issuing(1)
+    grow(runtime, "max", 12)
+    three = expire_after_issuing(3)
+    assert three == 3 * one, (one, three)
