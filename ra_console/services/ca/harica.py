@@ -69,8 +69,9 @@ class HaricaCM:
             raise CAUnavailable(f"HARICA entry {entry_id}: HTTP {response.status_code}")
         return list(json_or_empty(response) or [])
 
-    def _result(self, item: dict) -> CAResult:
-        ref = str(item["id"])
+    def _result(self, entry_id: str, item: dict) -> CAResult:
+        # the reference names the bulk entry and its certificate: polls ask only that entry
+        ref = f"{entry_id}/{item['id']}"
         status = str(item.get("statusName") or "").lower()
         if status in REFUSED:
             return CAResult(status="rejected", ref=ref,
@@ -94,14 +95,14 @@ class HaricaCM:
                 continue
             for item in self._certificates_of(str(entry["id"])):
                 if item.get("friendlyName") == reference:
-                    return self._result(item)
+                    return self._result(str(entry["id"]), item)
         return None
 
     def _find_serial(self, serial: str) -> str | None:
         for entry in self._entries():
             for item in self._certificates_of(str(entry["id"])):
                 if str(item.get("serial") or "").lower().lstrip("0") == serial.lstrip("0"):
-                    return str(item["id"])
+                    return f"{entry['id']}/{item['id']}"
         return None
 
     # --- the connector ------------------------------------------------------------------
@@ -146,18 +147,18 @@ class HaricaCM:
         return issued(certs, found.ref if found else None)
 
     def poll(self, ref: str) -> CAResult:
-        for entry in self._entries():
-            for item in self._certificates_of(str(entry["id"])):
-                if str(item.get("id")) == ref:
-                    return self._result(item)
+        entry_id, _, item_id = ref.partition("/")
+        for item in self._certificates_of(entry_id):
+            if str(item.get("id")) == item_id:
+                return self._result(entry_id, item)
         raise CAUnavailable(f"HARICA does not list the order {ref} (yet)")
 
     def revoke(self, ref: str, serial: str, reason: str | None) -> None:
-        transaction = ref if ref and ref != serial else self._find_serial(serial)
-        if transaction is None:
+        ref = ref if ref and "/" in ref else self._find_serial(serial)
+        if ref is None:
             raise RuntimeError(f"HARICA: no certificate with serial {serial} found to revoke")
         response = self._call("POST", REVOKE, json={
-            "transactionId": transaction, "name": reason or "unspecified",
+            "transactionId": ref.partition("/")[2], "name": reason or "unspecified",
             "message": f"revoked by the RA ({reason or 'unspecified'})"})
         if response.status_code not in (200, 204):
             raise RuntimeError(f"HARICA revoke: HTTP {response.status_code} "
