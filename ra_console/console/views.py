@@ -61,8 +61,8 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Flask-Admin's search (each term: ILIKE on every searchable column, `^term` a
-        prefix, `=term` exact); a term shaped like an address (with "@" or ".") also matches
-        the addresses of the certificate's mailbox. The address match is resolved first
+        prefix, `=term` exact); a prefix term or one shaped like an address (with "@" or
+        ".") also matches the addresses of the certificate's mailbox. The address match is resolved first
         into mailbox ids, so that PostgreSQL can OR index scans (trigram indexes, migration
         0006) instead of scanning a million rows; a bare word ("anna") would match tens of
         thousands of addresses and is searched in the names only."""
@@ -75,7 +75,7 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
             pattern = tools.parse_like_term(term)
             conditions = [cast(field, Unicode).ilike(pattern)
                           for field, _path in self._search_fields]
-            if "@" in term or "." in term:
+            if term.startswith("^") or "@" in term or "." in term:
                 conditions.append(_address_match(pattern))
             condition = or_(*conditions)
             query = query.filter(condition)
