@@ -85,9 +85,12 @@ def _chain_problems(leaf, chain, anchors, now) -> list[Problem]:
     roots = list(anchors)
     intermediates = [c for c in chain if c.subject != c.issuer]
     if not roots:
-        roots = [c for c in chain if c.subject == c.issuer]
+        # no trust anchors configured: the chain must at least hang together up to the
+        # last certificate the CA sent (its root, or its top intermediate)
+        roots = [c for c in chain if c.subject == c.issuer] or chain[-1:]
+        intermediates = [c for c in intermediates if c not in roots]
     if not roots:
-        return [Problem("chain_invalid", "the CA sent no root and none is configured")]
+        return [Problem("chain_invalid", "the CA sent no chain and no root is configured")]
     for root in roots:
         try:
             verify_chain(leaf, intermediates, root, now)
