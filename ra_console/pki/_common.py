@@ -7,10 +7,12 @@ import re
 import secrets
 import tempfile
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 _CA_NAME_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -79,3 +81,16 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@lru_cache(maxsize=16)
+def _cached_private_key(path: str, mtime_ns: int, size: int):
+    # Loading an RSA key checks its consistency, which takes ~0.3 s for RSA-3072/4096:
+    # once per process and file version, not once per certificate or mail.
+    return serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+
+
+def load_private_key_file(path: Path):
+    """A PEM private key from a file, cached until the file changes."""
+    stat = Path(path).stat()
+    return _cached_private_key(str(path), stat.st_mtime_ns, stat.st_size)

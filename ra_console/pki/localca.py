@@ -20,6 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ._common import (
     authority_key_id,
+    load_private_key_file,
     ca_issuers,
     check_ca_name,
     crl_distribution_points,
@@ -175,7 +176,7 @@ def init_ca(
 
 
 def _load_key(path: Path) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    key = load_private_key_file(path)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError(f"{path}: not an RSA private key")
     return key

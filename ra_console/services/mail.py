@@ -10,12 +10,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from flask_mail import Mail
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..config import PROJECT_ROOT
+from ..pki._common import load_private_key_file
 from ..pki.smime import signed_body
 from .outbox import current_message
 
@@ -66,8 +66,7 @@ def load_signer(config: dict):
     """(certificate, key, chain) of the RA's mail signer."""
     try:
         certs = x509.load_pem_x509_certificates(Path(config["mail.signing_cert"]).read_bytes())
-        key = serialization.load_pem_private_key(
-            Path(config["mail.signing_key"]).read_bytes(), password=None)
+        key = load_private_key_file(Path(config["mail.signing_key"]))
     except (OSError, ValueError) as exc:
         raise SigningUnavailable(f"cannot load the mail signing certificate/key: {exc}") from None
     return certs[0], key, certs[1:]
