@@ -67,3 +67,23 @@ def test_security_headers(browser):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     cookie = browser.login("erika").headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_behind_https_cookies_are_secure_and_hsts_is_sent(runtime):
+    from ra_console import create_app
+
+    runtime.config["auth.secure_cookies"] = True
+    client = create_app(runtime=runtime).test_client()
+    page = client.get("/login", base_url="https://localhost")
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "Referrer-Policy" in page.headers and "frame-ancestors 'none'" in page.headers[
+        "Content-Security-Policy"]
+    import re
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
+    # over https, Flask-WTF also wants a same-origin Referer
+    response = client.post("/login/dev", data={"csrf_token": token.group(1),
+                                               "username": "erika"},
+                           base_url="https://localhost",
+                           headers={"Referer": "https://localhost/login"})
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
