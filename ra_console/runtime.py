@@ -38,12 +38,18 @@ class Runtime:
         return self.clock()
 
 
+CA_NAMES = ("local", "harica", "sectigo")
+
+
 def load_profiles(config: dict[str, Any]) -> tuple[dict[str, CertificateProfile], dict[str, str]]:
     """Profiles from config; a bad one raises ConfigError naming the profile and key."""
     profiles, cas = {}, {}
     for name, mapping in config["profiles"].items():
         mapping = dict(mapping)
         cas[name] = mapping.pop("ca", "local")
+        if cas[name] not in CA_NAMES:
+            raise ConfigError(f"key 'profiles.{name}.ca': unknown CA '{cas[name]}' "
+                              f"(one of {', '.join(CA_NAMES)})")
         try:
             profiles[name] = profile_from_mapping(name, mapping)
         except ValueError as exc:

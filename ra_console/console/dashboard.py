@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from ..db import get_session
-from ..models import Certificate, OutboxMessage
+from ..models import Certificate, OutboxMessage, Setting
 from .base import GuardedIndexView
 
 
@@ -67,4 +67,7 @@ class DashboardView(GuardedIndexView):
         }
         months = issued_per_month(session, now)
         peak = max([n for _, n in months] + [1])
-        return self.render("console/dashboard.html", stats=stats, months=months, peak=peak)
+        runs = [(s.key.removeprefix("job:"), s.value) for s in session.exec(
+            select(Setting).where(Setting.key.startswith("job:")).order_by(Setting.key))]
+        return self.render("console/dashboard.html", stats=stats, months=months, peak=peak,
+                           runs=runs)

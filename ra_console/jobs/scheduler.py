@@ -7,18 +7,18 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from .sweeps import SWEEPS
+from .sweeps import SWEEPS, run_sweep
 
 log = logging.getLogger(__name__)
 
 
-def _wrap(app, sweep):
+def _wrap(app, name: str):
     def run():
         with app.app_context():
             try:
-                sweep(app.extensions["ra_runtime"])
+                run_sweep(app.extensions["ra_runtime"], name)
             except Exception:  # noqa: BLE001 - a failed sweep must not stop the runner
-                log.exception("sweep %s failed", sweep.__name__)
+                log.exception("sweep %s failed", name)
     return run
 
 
@@ -62,8 +62,8 @@ class LeaderLock:
 def build_scheduler(app, *, background: bool):
     interval = app.extensions["ra_runtime"].config["jobs.interval_seconds"]
     scheduler = BackgroundScheduler() if background else BlockingScheduler()
-    for name, sweep in SWEEPS.items():
+    for name in SWEEPS:
         # max_instances=1 and coalesce: a slow sweep is never run twice at once
-        scheduler.add_job(_wrap(app, sweep), "interval", seconds=interval, id=name,
+        scheduler.add_job(_wrap(app, name), "interval", seconds=interval, id=name,
                           max_instances=1, coalesce=True)
     return scheduler

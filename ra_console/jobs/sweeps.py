@@ -117,7 +117,30 @@ SWEEPS = {
 }
 
 
+def run_sweep(runtime, name: str) -> int:
+    """One sweep, its outcome recorded for the console's dashboard ("last job runs")."""
+    started = runtime.now()
+    try:
+        count = SWEEPS[name](runtime)
+    except Exception as exc:
+        _record_run(runtime, name, started, None, f"{type(exc).__name__}: {exc}"[:300])
+        raise
+    _record_run(runtime, name, started, count, None)
+    return count
+
+
+def _record_run(runtime, name: str, started, count: int | None, error: str | None) -> None:
+    from ..models import Setting
+
+    with runtime.session() as session:
+        setting = session.get(Setting, f"job:{name}") or Setting(key=f"job:{name}")
+        setting.value = {"at": started.isoformat(), "count": count, "error": error}
+        setting.updated_by, setting.updated_at = "system", runtime.now()
+        session.add(setting)
+        session.commit()
+
+
 def run_once(runtime) -> dict[str, int]:
     """Every sweep once, in order (tests, cron)."""
-    return {name: sweep(runtime) for name, sweep in SWEEPS.items()}
+    return {name: run_sweep(runtime, name) for name in SWEEPS}
 

@@ -37,6 +37,8 @@ def test_dashboard_counts(browser, make_certificate, runtime):
     assert re.search(r'id="stat-sent">1<', page)
     assert re.search(r'id="stat-dead">0<', page)
     assert "<rect" in page  # the issued-per-month chart
+    runs = page[page.index('id="job-runs"'):]
+    assert "drain_outbox" in runs and "expire_certificates" in runs  # last job runs
 
 
 def test_admin_revokes_on_behalf_with_reason(browser, make_certificate, runtime):

@@ -117,3 +117,10 @@ def test_bad_role_map_entries(env, tmp_path, entry):
     site.write_text(f'[auth]\nrole_map = ["{entry}"]\n')
     with pytest.raises(ConfigError, match="auth.role_map"):
         load_config(environ={**env, "RA_CONFIG": str(site)})
+
+
+def test_unknown_ca_name_stops_start_up(env, tmp_path):
+    site = tmp_path / "site.toml"
+    site.write_text('[profiles.personal]\nca = "harika"\n')
+    with pytest.raises(ConfigError, match="profiles.personal.ca"):
+        load_profiles(load_config(environ={**env, "RA_CONFIG": str(site)}))
