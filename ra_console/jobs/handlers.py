@@ -144,8 +144,9 @@ def handle_mail(session: Session, message: OutboxMessage) -> None:
     person = session.get(Person, cert.person_id)
     template = message.payload["template"]
     reason = cert.revocation_reason or ""
-    if template == "request_rejected":
-        data = _last_event_data(session, cert.public_id, "reject")
+    if template in ("request_rejected", "request_approved"):
+        trigger = "reject" if template == "request_rejected" else "approve"
+        data = _last_event_data(session, cert.public_id, trigger)
         reason = data.get("comment") or data.get("reason") or ""
     context = {
         "name": person.display_name, "address": cert.addresses[0],

@@ -34,6 +34,11 @@ def notify_issued(ctx: FireContext) -> None:
     _notify(ctx, "certificate_issued")
 
 
+@effect("notify_approved")
+def notify_approved(ctx: FireContext) -> None:
+    _notify(ctx, "request_approved")
+
+
 @effect("notify_rejected")
 def notify_rejected(ctx: FireContext) -> None:
     _notify(ctx, "request_rejected")

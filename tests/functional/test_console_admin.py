@@ -62,6 +62,25 @@ def test_rejection_comment_is_mailed(browser, runtime, request_certificate, run_
         preferencelist=("plain",)).get_content()
 
 
+def test_approval_comment_is_mailed(browser, runtime, request_certificate, run_jobs,
+                                    approval_required):
+    import email
+    from email import policy
+    from pathlib import Path
+
+    public_id = request_certificate()
+    cert = status_of(runtime, public_id)
+    browser.login("admin")
+    browser.submit(f"/console/approvals/actions/{cert.id}", {"comment": "Checked by phone"},
+                   action=f"/console/approvals/fire/{cert.id}/approve")
+    run_jobs()
+    mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+             for p in (Path(runtime.config["instance_path"]) / "mail").glob("*.eml")]
+    approved = [m for m in mails if "genehmigt" in m["Subject"]]
+    assert approved and "Checked by phone" in approved[0].get_body(
+        preferencelist=("plain",)).get_content()
+
+
 def test_maintenance_switch_keeps_requests(browser, runtime, request_certificate, run_jobs,
                                           clock):
     browser.login("admin")
