@@ -73,8 +73,10 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
             if not term:
                 continue
             pattern = tools.parse_like_term(term)
+            hexlike = set(pattern) <= HEX_PATTERN_CHARS
             conditions = [cast(field, Unicode).ilike(pattern)
-                          for field, _path in self._search_fields]
+                          for field, _path in self._search_fields
+                          if hexlike or field.key not in HEX_COLUMNS]
             if term.startswith("^") or "@" in term or "." in term:
                 conditions.append(_address_match(pattern))
             condition = or_(*conditions)
@@ -90,6 +92,10 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
             row.revoked_at = session.info["runtime"].now()
 
 
+# Columns that hold only hexadecimal digits (and a UUID's dashes): a term with any other
+# letter cannot match them, so they are left out of its OR (fewer index rechecks).
+HEX_COLUMNS = {"serial", "spki_sha256", "public_id"}
+HEX_PATTERN_CHARS = set("0123456789abcdefABCDEF-%_")
 ADDRESS_IDS_MAX = 2000  # SQLite: beyond this, an IN (subquery)
 
 
