@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pkilint import loader, pkix
 from pkilint.cabf import cabf_crl, smime
@@ -46,12 +47,17 @@ def lint_certificate(cert_der: bytes) -> list[Finding]:
     if level_generation is None:
         return [Finding("FATAL", "ra.no_smime_policy_oid",
                         "no CA/B Forum S/MIME policy OID, type cannot be determined")]
-    level, generation = level_generation
-    validator = certificate.create_pkix_certificate_validator_container(
+    return _findings(_validator(*level_generation).validate(doc.root))
+
+
+@lru_cache(maxsize=None)
+def _validator(level, generation):
+    # Building pkilint's validator set takes ~0.2 s; the set holds no per-document state,
+    # so one per certificate type serves every certificate (as pkilint's own API does).
+    return certificate.create_pkix_certificate_validator_container(
         smime.create_decoding_validators(),
         smime.create_subscriber_validators(level, generation),
     )
-    return _findings(validator.validate(doc.root))
 
 
 def lint_crl(crl_der: bytes, *, authority: bool = False) -> list[Finding]:
