@@ -42,8 +42,13 @@ def test_approval_queue_and_four_eyes(browser, runtime, request_certificate, run
     assert status_of(runtime, mine).status == "pending_approval"
 
 
-def test_rejection_comment_is_mailed(browser, runtime, request_certificate, run_jobs,
-                                     approval_required):
+@pytest.mark.parametrize("trigger, status, subject_word, comment", [
+    ("reject", "rejected", "abgelehnt", "Name unclear"),
+    ("approve", "issued", "genehmigt", "Checked by phone"),
+])
+def test_decision_comment_is_mailed(browser, runtime, request_certificate, run_jobs,
+                                    approval_required, trigger, status, subject_word,
+                                    comment):
     import email
     from email import policy
     from pathlib import Path
@@ -51,34 +56,14 @@ def test_rejection_comment_is_mailed(browser, runtime, request_certificate, run_
     public_id = request_certificate()
     cert = status_of(runtime, public_id)
     browser.login("admin")
-    browser.submit(f"/console/approvals/actions/{cert.id}", {"comment": "Name unclear"},
-                   action=f"/console/approvals/fire/{cert.id}/reject")
+    browser.submit(f"/console/approvals/actions/{cert.id}", {"comment": comment},
+                   action=f"/console/approvals/fire/{cert.id}/{trigger}")
     run_jobs()
-    assert status_of(runtime, public_id).status == "rejected"
+    assert status_of(runtime, public_id).status == status
     mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
              for p in (Path(runtime.config["instance_path"]) / "mail").glob("*.eml")]
-    rejected = [m for m in mails if "abgelehnt" in m["Subject"]]
-    assert rejected and "Name unclear" in rejected[0].get_body(
-        preferencelist=("plain",)).get_content()
-
-
-def test_approval_comment_is_mailed(browser, runtime, request_certificate, run_jobs,
-                                    approval_required):
-    import email
-    from email import policy
-    from pathlib import Path
-
-    public_id = request_certificate()
-    cert = status_of(runtime, public_id)
-    browser.login("admin")
-    browser.submit(f"/console/approvals/actions/{cert.id}", {"comment": "Checked by phone"},
-                   action=f"/console/approvals/fire/{cert.id}/approve")
-    run_jobs()
-    mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
-             for p in (Path(runtime.config["instance_path"]) / "mail").glob("*.eml")]
-    approved = [m for m in mails if "genehmigt" in m["Subject"]]
-    assert approved and "Checked by phone" in approved[0].get_body(
-        preferencelist=("plain",)).get_content()
+    decided = [m for m in mails if subject_word in m["Subject"]]
+    assert decided and comment in decided[0].get_body(preferencelist=("plain",)).get_content()
 
 
 def test_maintenance_switch_keeps_requests(browser, runtime, request_certificate, run_jobs,
