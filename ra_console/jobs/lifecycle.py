@@ -18,8 +18,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import String, and_, case, cast, exists, literal, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 
+from ..db import is_sqlite, session_now
 from ..models import Certificate, Mailbox, OutboxMessage, Person
 from ..services import certificates as certs
 from ..services.outbox import enqueue
@@ -36,41 +41,47 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _renewed(session, cert: Certificate) -> bool:
-    """A newer request or certificate for the same mailbox makes reminders pointless."""
-    newer = session.exec(select(Certificate).where(
-        Certificate.mailbox_id == cert.mailbox_id, Certificate.id != cert.id,
-        Certificate.status.in_(OPEN + ("issued",)))).all()
-    return any(c.status in OPEN or (c.not_after and _utc(c.not_after) > _utc(cert.not_after))
-               for c in newer)
+def reminders_due(now: datetime, days: list[int]):
+    """The query of due reminders: (certificate id, mailbox id, days, dedupe key) of each
+    issued certificate within the largest window that was not renewed and not reminded
+    for this step yet."""
+    newer = aliased(Certificate)
+    due = case(*((Certificate.not_after <= now + timedelta(days=d), d) for d in days[:-1]),
+               else_=days[-1])
+    key = literal("mail:expiry_reminder:") + Certificate.public_id + ":" + cast(due, String)
+    renewed = exists().where(
+        newer.mailbox_id == Certificate.mailbox_id, newer.id != Certificate.id,
+        or_(newer.status.in_(OPEN),
+            and_(newer.status == "issued", newer.not_after > Certificate.not_after)))
+    sent_before = exists().where(OutboxMessage.dedupe_key == key)
+    return (select(Certificate.public_id, Mailbox.public_id, due, key)
+            .join(Mailbox, Mailbox.id == Certificate.mailbox_id)
+            .where(Certificate.status == "issued", Certificate.not_after > now,
+                   Certificate.not_after <= now + timedelta(days=days[-1]),
+                   ~renewed, ~sent_before))
 
 
 def send_expiry_reminders(runtime) -> int:
+    """Find the due reminders with one query and enqueue them with one INSERT; returns
+    how many were enqueued."""
     days = sorted(set(runtime.config["lifecycle.reminder_days"]))
     if not days:
         return 0
-    now = runtime.now()
-    sent = 0
+    query = reminders_due(runtime.now(), days)
     with runtime.session() as session:
-        rows = session.exec(select(Certificate).where(
-            Certificate.status == "issued", Certificate.not_after > now,
-            Certificate.not_after <= now + timedelta(days=days[-1]))).all()
-        for cert in rows:
-            left = _utc(cert.not_after) - now
-            due = min(d for d in days if left <= timedelta(days=d))
-            if _renewed(session, cert):
-                continue
-            mailbox = session.get(Mailbox, cert.mailbox_id)
-            key = f"mail:expiry_reminder:{cert.public_id}:{due}"
-            if session.exec(select(OutboxMessage.id).where(
-                    OutboxMessage.dedupe_key == key)).first() is not None:
-                continue  # this reminder went out (or is on its way) already
-            enqueue(session, "mail", {
-                "template": "expiry_reminder", "certificate": cert.public_id,
-                "mailbox": mailbox.public_id, "days": due}, key)
-            sent += 1
+        rows = session.execute(query).all()
+        if rows:
+            stamp = session_now(session)
+            values = [{"kind": "mail", "dedupe_key": dedupe_key, "state": "pending",
+                       "attempts": 0, "next_attempt_at": stamp, "created_at": stamp,
+                       "payload": {"template": "expiry_reminder", "certificate": cert_id,
+                                   "mailbox": mailbox_id, "days": int(days_left)}}
+                      for cert_id, mailbox_id, days_left, dedupe_key in rows]
+            insert = sqlite_insert if is_sqlite(session) else pg_insert
+            session.execute(insert(OutboxMessage).on_conflict_do_nothing(
+                index_elements=["dedupe_key"]), values)
         session.commit()
-    return sent
+    return len(rows)
 
 
 def entitlement_lost(mailbox: Mailbox | None, person: Person, runtime

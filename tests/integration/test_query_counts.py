@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from ra_console.auth.current import actor_for
+from ra_console.jobs.lifecycle import send_expiry_reminders
 from ra_console.jobs.sweeps import drain_outbox, expire_certificates
 from ra_console.models import (AuditEvent, Certificate, Mailbox, MailboxAddress, OutboxMessage,
                                Person)
@@ -180,3 +181,29 @@ def test_expiry_sweep_costs_the_same_per_certificate(app, runtime, clock, new_cs
     grow(runtime, "max", 12)
     three = expire_after_issuing(3)
     assert three == 3 * one, (one, three)
+
+
+def test_reminder_sweep_costs_the_same_for_more_reminders(app, runtime, clock, new_csr):
+    """Finding and enqueueing expiry reminders is one query and one insert, however many
+    are due (10 000 at national scale: bench/run)."""
+
+    def remind_after_issuing(count: int) -> tuple[int, int]:
+        send_requests(runtime, count, new_csr)
+        drain_statements(app, runtime)
+        with runtime.session() as s:
+            not_after = max(s.exec(select(Certificate.not_after).where(
+                Certificate.status == "issued")).all())
+        days = (not_after.replace(tzinfo=None) - runtime.now().replace(tzinfo=None)).days
+        clock.advance(days=days - 20)
+        with app.app_context(), counting(runtime) as statements:
+            reminded = send_expiry_reminders(runtime)
+        clock.advance(days=20 - days)
+        return reminded, len(statements)
+
+    assert remind_after_issuing(1) == (1, 2)  # one SELECT, one INSERT
+    grow(runtime, "max", 12)
+    reminded, statements = remind_after_issuing(3)
+    assert reminded == 3 and statements == 2
+    with runtime.session() as s:
+        assert len(s.exec(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like("mail:expiry_reminder:%"))).all()) == 4
