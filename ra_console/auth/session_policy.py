@@ -7,6 +7,8 @@ import time
 from flask import Flask, current_app, flash, session as http_session
 from flask_babel import gettext as _
 
+SEEN_AT_STEP = 60  # seconds between updates of the idle-timeout stamp
+
 
 def start_session(person_id: int) -> None:
     """A fresh session for a fresh sign-in (no fixation: old contents are dropped)."""
@@ -39,7 +41,8 @@ def _enforce() -> None:
     elif now - http_session.get("seen_at", 0) > idle:
         end_session()
         flash(_("You were signed out after a period of inactivity."), "info")
-    else:
+    elif now - http_session.get("seen_at", 0) >= SEEN_AT_STEP:
+        # a changed session is signed and sent again: once a minute is precise enough
         http_session["seen_at"] = now
 
 

@@ -74,7 +74,7 @@ class GuardedModelView(Guarded, ModelView):
     can_view_details = True
     can_export = True
     export_types = ["csv"]
-    page_size = 50
+    page_size = 20  # rendering is most of a list's cost; operators can choose up to 100
     can_set_page_size = True
 
     @property

@@ -7,6 +7,7 @@ from flask_admin.model.template import LinkRowAction
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _, lazy_gettext
+from sqlalchemy.orm import defer
 from wtforms import SelectChoice, SelectField
 
 from ..auth.current import current_actor
@@ -51,6 +52,12 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
     column_details_exclude_list = ["csr_pem", "chain_pem"]
     column_formatters = {"status": status_label("certificate")}
     column_export_exclude_list = ["csr_pem", "cert_pem", "chain_pem", "consents"]
+
+    def get_query(self):
+        # the list never shows the PEM texts (kilobytes each, stored out of line)
+        return super().get_query().options(
+            defer(Certificate.csr_pem), defer(Certificate.cert_pem),
+            defer(Certificate.chain_pem))
 
     def scope_query(self, query):
         actor = current_actor()
@@ -178,6 +185,7 @@ class OutboxView(GuardedModelView):
     column_list = ["id", "kind", "state", "attempts", "next_attempt_at", "last_error",
                    "created_at", "done_at"]
     column_filters = ["kind", "state"]
+    named_filter_urls = True  # the dashboard links to ?flt0_kind_equals=mail.alert
     column_default_sort = ("id", True)
     column_export_exclude_list = ["payload"]
 

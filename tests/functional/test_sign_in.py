@@ -23,6 +23,19 @@ def test_session_idle_timeout_and_lifetime(browser, app):
     assert response.status_code == 302
 
 
+def test_activity_keeps_the_session_and_the_cookie_is_resent_once_a_minute(browser):
+    browser.login("erika")
+    browser.get("/certificates")
+    assert "Set-Cookie" not in browser.get("/certificates").headers  # nothing changed
+    with browser.client.session_transaction() as sess:
+        sess["seen_at"] -= 9 * 60  # idle for 9 of the 10 minutes, then active again
+        stamp = sess["seen_at"]
+    response = browser.get("/certificates")
+    assert response.status_code == 200 and "Set-Cookie" in response.headers
+    with browser.client.session_transaction() as sess:
+        assert sess["seen_at"] >= stamp + 9 * 60 - 5  # the idle clock starts again
+
+
 def test_login_rotates_the_session_and_logout_clears_it(browser):
     with browser.client.session_transaction() as sess:
         sess["planted"] = "by an attacker"
