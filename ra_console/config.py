@@ -25,7 +25,7 @@ NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL", "RA_JSO
                   "RA_P12_PASSWORD"}
 SUPPORTED_LANGUAGES = {"de", "en"}
 CHOICES = {"auth.mode": {"dev", "header", "oidc"}, "sectigo.auth": {"oauth2", "password"}}
-NON_NEGATIVE = {"auth.proxy_hops"}
+NON_NEGATIVE = {"auth.proxy_hops", "settings_cache_seconds"}
 POSITIVE = {
     "pki.crl_refresh_hours", "addresses.challenge_valid_hours",
     "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",

@@ -45,6 +45,7 @@ def test_site_file_overrides(env, tmp_path):
     ("[auth]\nsession_idle_minutes = 0\n", "auth.session_idle_minutes"),
     ("[auth]\nmode = \"kerberos\"\n", "auth.mode"),
     ("demo = \"yes\"\n", "demo"),
+    ("settings_cache_seconds = -1\n", "settings_cache_seconds"),
     ("[profiles.personal]\nvalidity_days = 900\n", "profiles.personal.validity_days"),
     ("[profiles.personal]\nflavour = 1\n", "profiles.personal.flavour"),
 ])

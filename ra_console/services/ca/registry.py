@@ -1,5 +1,6 @@
 """Pick the CA connector named by a certificate profile (`ca = "local" | "harica" |
-"sectigo"`). Remote connectors keep their HTTP session, so one instance per runtime."""
+"sectigo"`). Remote connectors keep their HTTP session, so one instance per runtime, built
+again when the CA's effective configuration (an RA admin's change in the console) differs."""
 
 from __future__ import annotations
 
@@ -14,21 +15,22 @@ def connector_for(runtime, ca_name: str) -> CAConnector:
         return LocalCA(runtime.config["pki.local_ca_path"], runtime.config["pki.base_url"],
                        runtime.now)
     if ca_name in REMOTE:
+        from ...overrides import build_connector
+
+        config = runtime.ca_config(ca_name)
+        wanted = _own_keys(config, ca_name)
         cache = runtime.services.setdefault("ca_connectors", {})
-        if ca_name not in cache:
-            cache[ca_name] = _build(runtime, ca_name)
-        return cache[ca_name]
+        cached = cache.get(ca_name)
+        if cached is None or cached[0] != wanted:
+            cached = cache[ca_name] = (wanted, build_connector(config, ca_name))
+        return cached[1]
     raise LookupError(f"no CA connector named '{ca_name}'")
 
 
-def _build(runtime, ca_name: str) -> CAConnector:
-    if ca_name == "harica":
-        from .harica import HaricaCM
-
-        return HaricaCM(runtime.config)
-    from .sectigo import SectigoSCM
-
-    return SectigoSCM(runtime.config)
+def _own_keys(config: dict, ca_name: str) -> dict:
+    """The keys a connector reads: [<ca>] and the <ca>_* secrets."""
+    return {key: value for key, value in config.items()
+            if key.startswith((f"{ca_name}.", f"{ca_name}_"))}
 
 
 def trust_anchors(runtime, ca_name: str) -> list:
