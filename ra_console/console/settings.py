@@ -1,4 +1,5 @@
-"""RA administration pages without a table of their own: maintenance switch, profiles."""
+"""RA administration pages without a table of their own: maintenance switch, certificate
+profiles and CA connections (their edit pages: profiles.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from ..auth.current import current_actor
 from ..db import get_session
 from ..services.settings import IssuancePause, issuance_pause, set_issuance_pause
 from .base import GuardedView
+from .profiles import ProfileEditing
 
 
-class SettingsView(GuardedView):
+class SettingsView(ProfileEditing, GuardedView):
     """Maintenance switch, and the certificate profiles and CA connections in force."""
 
     @expose("/", methods=["GET", "POST"])
@@ -35,5 +37,4 @@ class SettingsView(GuardedView):
                   "success")
             return redirect(url_for(".index"))
         return self.render("console/settings.html", form=form, pause=issuance_pause(session),
-                           profiles=runtime.profiles, profile_cas=runtime.profile_cas,
-                           may_write=self.may_write)
+                           may_write=self.may_write, **self._overview(session, runtime))

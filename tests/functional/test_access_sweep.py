@@ -14,7 +14,8 @@ from ra_console.demo_people import DEMO_PEOPLE
 ROLES = [None, "erika", "nk-itc", "idv", "admin", "auditor"]
 SAMPLE_ARGS = {"public_id": str(uuid.uuid4()), "trigger": "submit", "kind": "pem",
                "code": "en", "name": "ra-issuing", "filename": "style.css", "row_id": "1",
-               "export_type": "csv", "token": "not-a-token"}
+               "export_type": "csv", "token": "not-a-token", "profile": "personal",
+               "ca": "harica"}
 PUBLIC_ENDPOINTS = {"static", "admin.static"}
 
 
