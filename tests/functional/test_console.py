@@ -41,6 +41,32 @@ def test_dashboard_counts(browser, make_certificate, runtime):
     assert "drain_outbox" in runs and "expire_certificates" in runs  # last job runs
 
 
+def test_dashboard_failed_checks_counted_and_figures_reused(browser, runtime, clock):
+    from ra_console.services.outbox import enqueue
+
+    browser.login("admin")
+    page = browser.get("/console/").get_data(as_text=True)
+    assert re.search(r'id="stat-failed-checks"><a href="[^"]*flt0_kind_equals=mail.alert">0<',
+                     page)
+    assert 'id="counted-at"' in page
+    with runtime.session() as s:  # what jobs/handlers.py _alert leaves for a failed check
+        enqueue(s, "mail.alert", {"certificate": "c1", "kind": "lint", "problems": []},
+                "mail.alert:lint:c1")
+        enqueue(s, "mail", {"certificate": "c1", "template": "issued"}, "mail:issued:c1")
+        s.commit()
+    # within dashboard_cache_seconds the counted figures are shown again
+    page = browser.get("/console/").get_data(as_text=True)
+    assert re.search(r'id="stat-failed-checks"><a [^>]*>0<', page)
+    clock.advance(seconds=runtime.config["dashboard_cache_seconds"] + 1)
+    page = browser.get("/console/").get_data(as_text=True)
+    assert re.search(r'id="stat-failed-checks"><a [^>]*>1<', page)
+    listed = browser.get("/console/outbox/?flt0_kind_equals=mail.alert").get_data(as_text=True)
+    assert len(re.findall(r'name="rowid"[^>]* value="\d+"', listed)) == 1  # the alert only
+    clock.advance(days=31)  # older alerts drop out of the figure
+    page = browser.get("/console/").get_data(as_text=True)
+    assert re.search(r'id="stat-failed-checks"><a [^>]*>0<', page)
+
+
 def test_admin_revokes_on_behalf_with_reason(browser, make_certificate, runtime):
     public_id = make_certificate()
     row = cert_row(runtime, public_id)
