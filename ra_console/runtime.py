@@ -31,7 +31,8 @@ class Runtime:
     """One process's view of configuration, database and services.
 
     `profiles`, `profile_cas` and `ca_config()` are the effective values: the configuration
-    merged with the RA admins' overrides (Setting rows). The override rows are read at most
+    merged with the RA admins' overrides (Setting rows); the maintenance switch's row rides
+    along for the portal's banner. The override rows are read at most
     once per `settings_cache_seconds` per process (one query), so a change made in another
     process (web worker, job runner) is in force here after that time; the process that
     writes a change calls `invalidate_settings()` and sees it at once."""
@@ -99,7 +100,8 @@ class Runtime:
         try:
             with self.engine.connect() as connection:
                 rows = dict(connection.execute(select(Setting.key, Setting.value).where(
-                    or_(Setting.key.like("profile:%"), Setting.key.like("ca:%")))).all())
+                    or_(Setting.key.like("profile:%"), Setting.key.like("ca:%"),
+                        Setting.key == "issuance_pause"))).all())  # banner: services/settings
         except SQLAlchemyError as exc:  # e.g. before `db upgrade`: the configuration holds
             log.warning("setting overrides not read, configuration in force: %s",
                         str(exc).splitlines()[0])

@@ -12,8 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from .auth.current import current_actor, current_person
 from .console.base import OPERATOR_ROLES
-from .db import get_session
-from .services.settings import issuance_pause
+from .services.settings import cached_issuance_pause
 from .workflow import workflows
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,7 @@ def template_helpers() -> dict:
         "state_label": state_label,
         "demo": runtime.config["demo"],
         "is_operator": bool(actor) and any(actor.has_role(r) for r in OPERATOR_ROLES),
-        "issuance_pause": issuance_pause(get_session()) if actor else None,
+        "issuance_pause": cached_issuance_pause(runtime) if actor else None,
     }
 
 

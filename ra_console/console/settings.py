@@ -33,6 +33,7 @@ class SettingsView(ProfileEditing, GuardedView):
                                   message_en=request.form.get("message_en", "")[:500])
             set_issuance_pause(session, current_actor(), pause, runtime.now())
             session.commit()
+            runtime.invalidate_settings()  # the banner in this process changes at once
             flash(_("Issuance is paused.") if pause.paused else _("Issuance runs again."),
                   "success")
             return redirect(url_for(".index"))

@@ -28,10 +28,21 @@ class IssuancePause:
 
 
 def issuance_pause(session: Session) -> IssuancePause:
+    """The switch as stored now (the job runner asks before each submission)."""
     setting = session.get(Setting, PAUSE_KEY)
-    if setting is None or not isinstance(setting.value, dict):
+    return _pause(setting.value if setting is not None else None)
+
+
+def cached_issuance_pause(runtime) -> IssuancePause:
+    """The switch as the per-process settings snapshot has it (at most
+    settings_cache_seconds old; at once in the process that flipped it): for the banner
+    on every page, without a query per page."""
+    return _pause(runtime.settings().rows.get(PAUSE_KEY))
+
+
+def _pause(value) -> IssuancePause:
+    if not isinstance(value, dict):
         return IssuancePause()
-    value = setting.value
     return IssuancePause(bool(value.get("paused")), str(value.get("message_de", "")),
                          str(value.get("message_en", "")))
 

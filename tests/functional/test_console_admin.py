@@ -87,6 +87,27 @@ def test_maintenance_switch_keeps_requests(browser, runtime, request_certificate
     assert triggers == ["pause", "resume"]
 
 
+def test_pause_banner_reaches_other_processes_after_the_ttl(browser, runtime):
+    """Another process (here: a row written straight to the database) changes the switch;
+    the banner follows within settings_cache_seconds, without a query per page."""
+    from ra_console.models import Setting
+
+    ticks = [0.0]
+    runtime.config["settings_cache_seconds"] = 10
+    runtime.monotonic = lambda: ticks[0]
+    runtime.invalidate_settings()
+    browser.login("erika")
+    assert "Maintenance until noon" not in browser.get("/certificates").get_data(as_text=True)
+    with runtime.session() as s:
+        s.add(Setting(key="issuance_pause", value={
+            "paused": True, "message_de": "Wartung", "message_en": "Maintenance until noon"}))
+        s.commit()
+    ticks[0] = 9.9
+    assert "Maintenance until noon" not in browser.get("/certificates").get_data(as_text=True)
+    ticks[0] = 10.0
+    assert "Maintenance until noon" in browser.get("/certificates").get_data(as_text=True)
+
+
 def test_auditor_cannot_flip_the_switch(browser, runtime):
     browser.login("auditor")
     assert browser.get("/console/settings/").status_code == 200
