@@ -130,7 +130,10 @@ def ca() -> None:
 def ca_init() -> None:
     """Create the local root and issuing CA in the instance folder."""
     runtime = _runtime()
-    _init_local_ca(runtime)
+    try:
+        _init_local_ca(runtime)
+    finally:
+        runtime.engine.dispose()  # reading the profiles may have opened a connection
     click.echo(f"local CA created in {runtime.config['pki.local_ca_path']}")
 
 

@@ -12,11 +12,16 @@ SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 VALUES = st.one_of(st.text(max_size=80), st.sampled_from(
     ["", "0", "-1", "99999999999999999999", "' OR 1=1 --", "<script>", "\u202e", "ä@ö.de",
-     "a" * 5000, "erika", "new", "1", "on", "personal", "functional", "../../etc/passwd"]))
+     "a" * 5000, "erika", "new", "1", "on", "personal", "functional", "../../etc/passwd",
+     "reset", "365", "harica", "RSA-2048", "O=X\nC=DE", "https://ca.example.org"]))
 FORM_FIELDS = ["mailbox", "aliases", "csr_text", "consent_name_and_mailbox", "username",
                "reason", "comment", "primary", "alias1", "kind", "institute_id", "code",
                "step", "legal_surname", "document_type", "document_expiry", "person_id",
-               "role", "domain", "name_de", "paused", "next", "content", "action", "rowid"]
+               "role", "domain", "name_de", "paused", "next", "content", "action", "rowid",
+               # Einstellungen: profile and CA connection forms
+               "ca", "validity_days", "key_algorithms", "renewal_window_days",
+               "approval_required", "fixed_subject", "base_url", "timeout_seconds",
+               "cert_types", "trust_anchors", "org_id", "auth"]
 
 
 def counts(runtime) -> dict:
@@ -40,7 +45,7 @@ def test_random_posts_never_fail(app, browser, runtime, data, upload):
     token = browser.token("/certificates")
     args = {"public_id": "00000000-0000-4000-8000-000000000000", "trigger": "submit",
             "row_id": "1", "token": "x", "code": "de", "kind": "pem", "export_type": "csv",
-            "name": "ra-issuing", "filename": "x"}
+            "name": "ra-issuing", "filename": "x", "profile": "personal", "ca": "harica"}
     for rule in post_routes(app):
         url = rule.build(args)[1] if rule.arguments else rule.rule
         payload = {"csrf_token": token, **data, "csr_file": (io.BytesIO(upload), "x.csr"),
