@@ -105,17 +105,33 @@ def _notify(session, cert: Certificate, why: str, reason: str, revoke_on) -> Non
             f"mail.offboarding:{cert.public_id}:{revoke_on:%Y%m%d%H%M}:{address}")
 
 
+def _maybe_lost(runtime):
+    """SQL for "entitlement_lost may say so": the address deactivated, or a personal
+    mailbox whose holder has neither a status affiliation (a word of the space-separated
+    list) nor a recorded identity check. Python decides for the rows it finds."""
+    padded = literal(" ") + Person.affiliations + literal(" ")
+    has_status = or_(and_(Person.legal_surname.is_not(None), Person.legal_surname != ""),
+                     *(padded.like(f"% {word} %")
+                       for word in runtime.config["auth.status_affiliations"]))
+    return or_(Mailbox.status == "deactivated",
+               and_(Mailbox.kind == "personal", ~has_status))
+
+
 def offboard_certificates(runtime) -> int:
     """Schedule, cancel or carry out offboarding revocations; returns revocations done.
-    One query finds what changed; only those rows are touched, each in its own
+    One query finds what may have changed; only those rows are touched, each in its own
     transaction."""
     grace = timedelta(days=runtime.config["lifecycle.offboarding_grace_days"])
     now = runtime.now()
     with runtime.session() as session:
+        # Only rows that may need work come back (scheduled ones, and those whose holder
+        # may have lost the entitlement): a few, not every issued certificate.
         rows = session.exec(select(Certificate, Mailbox, Person)
                             .join(Mailbox, Mailbox.id == Certificate.mailbox_id)
                             .join(Person, Person.id == Certificate.person_id)
-                            .where(Certificate.status == "issued")).all()
+                            .where(Certificate.status == "issued",
+                                   or_(Certificate.offboard_at.is_not(None),
+                                       _maybe_lost(runtime)))).all()
         work = []
         for cert, mailbox, person in rows:
             lost = entitlement_lost(mailbox, person, runtime)

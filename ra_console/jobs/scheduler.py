@@ -59,10 +59,16 @@ class LeaderLock:
         self.connection.close()
 
 
+# Sweeps over the whole data set whose deadlines are days: jobs.lifecycle_interval_seconds.
+LIFECYCLE_SWEEPS = ("send_expiry_reminders", "offboard_certificates", "expire_identities")
+
+
 def build_scheduler(app, *, background: bool):
-    interval = app.extensions["ra_runtime"].config["jobs.interval_seconds"]
+    config = app.extensions["ra_runtime"].config
     scheduler = BackgroundScheduler() if background else BlockingScheduler()
     for name in SWEEPS:
+        interval = config["jobs.lifecycle_interval_seconds" if name in LIFECYCLE_SWEEPS
+                          else "jobs.interval_seconds"]
         # max_instances=1 and coalesce: a slow sweep is never run twice at once
         scheduler.add_job(_wrap(app, name), "interval", seconds=interval, id=name,
                           max_instances=1, coalesce=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from sqlalchemy import func
 from sqlmodel import select
 
 from ..models import Certificate
@@ -55,9 +56,17 @@ def poll_ca(runtime) -> int:
 
 def expire_certificates(runtime) -> int:
     """Issued certificates past notAfter become expired."""
+    now = runtime.now()
     with runtime.session() as session:
-        ids = session.exec(select(Certificate.id).where(
-            Certificate.status == "issued", Certificate.not_after <= runtime.now())).all()
+        # A lower bound the planner can see: "issued and notAfter <= now" alone is estimated
+        # from the two columns' separate statistics as a fifth of the table (most old
+        # certificates are expired, not issued) and scanned in full; from the oldest issued
+        # notAfter (the index's first entry) to now is a short range of that index.
+        oldest = session.exec(select(func.min(Certificate.not_after)).where(
+            Certificate.status == "issued")).one()
+        ids = [] if oldest is None else session.exec(select(Certificate.id).where(
+            Certificate.status == "issued", Certificate.not_after >= oldest,
+            Certificate.not_after <= now)).all()
     for cert_id in ids:
         with runtime.session() as session:
             cert = session.get(Certificate, cert_id)

@@ -178,9 +178,11 @@ def test_expiry_sweep_costs_the_same_per_certificate(app, runtime, clock, new_cs
         return len(statements) - idle
 
     one = expire_after_issuing(1)
+    two = expire_after_issuing(2)
     grow(runtime, "max", 12)
     three = expire_after_issuing(3)
-    assert three == 3 * one, (one, three)
+    # the same few statements for each further certificate, whatever else is stored
+    assert three - two == two - one <= 10, (one, two, three)
 
 
 def test_reminder_sweep_costs_the_same_for_more_reminders(app, runtime, clock, new_csr):

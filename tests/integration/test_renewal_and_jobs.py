@@ -214,3 +214,19 @@ def test_only_one_job_runner_leads(runtime):
     with runtime.engine.connect() as other:
         assert other.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK}).scalar()
         other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK})
+
+
+def test_lifecycle_sweeps_run_on_their_own_interval(app, runtime):
+    """Sweeps over every issued certificate (reminders, offboarding) run every few minutes,
+    the outbox and the CA every few seconds."""
+    from ra_console.jobs.scheduler import build_scheduler
+    from ra_console.jobs.sweeps import SWEEPS
+
+    runtime.config["jobs.interval_seconds"] = 5
+    runtime.config["jobs.lifecycle_interval_seconds"] = 300
+    scheduler = build_scheduler(app, background=True)
+    intervals = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
+    assert set(intervals) == set(SWEEPS)
+    assert {name for name, seconds in intervals.items() if seconds == 300} == {
+        "send_expiry_reminders", "offboard_certificates", "expire_identities"}
+    assert intervals["drain_outbox"] == intervals["expire_certificates"] == 5
