@@ -47,7 +47,7 @@ def reminders_due(now: datetime, days: list[int]):
     for this step yet."""
     newer = aliased(Certificate)
     due = case(*((Certificate.not_after <= now + timedelta(days=d), d) for d in days[:-1]),
-               else_=days[-1])
+               else_=days[-1]) if len(days) > 1 else literal(days[0])
     key = literal("mail:expiry_reminder:") + Certificate.public_id + ":" + cast(due, String)
     renewed = exists().where(
         newer.mailbox_id == Certificate.mailbox_id, newer.id != Certificate.id,

@@ -108,6 +108,21 @@ def test_reminders_once_each_then_expiry(app, seeded, new_csr, clock):
     assert send_expiry_reminders(seeded) == 0
 
 
+def test_one_reminder_day(app, seeded, new_csr, clock):
+    seeded.config["lifecycle.reminder_days"] = [10]
+    cert_id = _issue(app, seeded, new_csr)
+    not_after = _get(seeded, cert_id).not_after
+    _at(clock, not_after, days=-11)
+    assert send_expiry_reminders(seeded) == 0
+    _at(clock, not_after, days=-9)
+    assert send_expiry_reminders(seeded) == 1
+    assert send_expiry_reminders(seeded) == 0
+    with seeded.session() as s:
+        message = s.exec(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like("mail:expiry_reminder:%"))).one()
+    assert message.dedupe_key.endswith(":10") and message.payload["days"] == 10
+
+
 def test_no_reminder_after_renewal(app, seeded, new_csr, clock):
     cert_id = _issue(app, seeded, new_csr)
     not_after = _get(seeded, cert_id).not_after
