@@ -67,8 +67,8 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
                                 Mailbox.institute_id)
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
-        """Flask-Admin's search (each term: ILIKE on every searchable column, `^term` a
-        prefix, `=term` exact); a prefix term or one shaped like an address (with "@" or
+        """Flask-Admin's search (each term: ILIKE on every searchable column that could
+        hold it, `^term` a prefix, `=term` exact); a prefix term or one shaped like an address (with "@" or
         ".") also matches the addresses of the certificate's mailbox. The address match is resolved first
         into mailbox ids, so that PostgreSQL can OR index scans (trigram indexes, migration
         0006) instead of scanning a million rows; a bare word ("anna") would match tens of
@@ -81,9 +81,11 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
                 continue
             pattern = tools.parse_like_term(term)
             hexlike = set(pattern) <= HEX_PATTERN_CHARS
+            has_digit = any(c.isdigit() for c in term)
             conditions = [cast(field, Unicode).ilike(pattern)
                           for field, _path in self._search_fields
-                          if hexlike or field.key not in HEX_COLUMNS]
+                          if (hexlike or field.key not in HEX_COLUMNS)
+                          and not (has_digit and field.key in NAME_COLUMNS)]
             if term.startswith("^") or "@" in term or "." in term:
                 conditions.append(_address_match(pattern))
             condition = or_(*conditions)
@@ -103,6 +105,9 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
 # letter cannot match them, so they are left out of its OR (fewer index rechecks).
 HEX_COLUMNS = {"serial", "spki_sha256", "public_id"}
 HEX_PATTERN_CHARS = set("0123456789abcdefABCDEF-%_")
+# Columns with a person's name only (functional certificates have none): names have no
+# digits, so a term with a digit ("^staff248220", a serial) skips their trigram scan.
+NAME_COLUMNS = {"common_name"}
 ADDRESS_IDS_MAX = 2000  # SQLite: beyond this, an IN (subquery)
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from sqlalchemy import text
+from sqlalchemy import event
 from sqlmodel import select
 
 from ra_console.models import AuditEvent, Certificate, OutboxMessage
@@ -39,6 +40,37 @@ def test_dashboard_counts(browser, make_certificate, runtime):
     assert "<rect" in page  # the issued-per-month chart
     runs = page[page.index('id="job-runs"'):]
     assert "drain_outbox" in runs and "expire_certificates" in runs  # last job runs
+
+
+def test_certificate_search(browser, make_certificate, runtime):
+    """Names, address prefixes, serials and ids find their certificate; a term is only
+    looked for in the columns that could hold it (no digits in names, only hex digits in
+    serials and ids) without changing what is found."""
+    from urllib.parse import quote
+
+    erika, max_ = make_certificate(), make_certificate("max", issue=False)
+    erika_row, max_row = cert_row(runtime, erika), cert_row(runtime, max_)
+    browser.login("admin")
+
+    def found(term: str) -> set[str]:
+        page = browser.get("/console/certificates/?search=" + quote(term)).get_data(
+            as_text=True)
+        return {public_id for public_id in (erika, max_) if public_id in page}
+
+    assert found(erika_row.common_name) == {erika}
+    assert found(max_row.common_name.split()[0]) == {max_}  # "Max"
+    assert found("^" + erika_row.addresses[0].split("@")[0]) == {erika}
+    assert found(max_row.addresses[0]) == {max_}
+    assert found(erika_row.serial[:12]) == {erika}
+    assert found(max_[:8]) == {max_}
+    assert found(erika_row.common_name + "2") == set()
+    assert found("zzz-no-such") == set()
+    statements = []
+    event.listen(runtime.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: statements.append(statement))
+    found("^staff2482")  # a term with a digit: no name can hold it, no trigram scan of names
+    counts = [s for s in statements if "count(" in s]
+    assert counts and all("common_name" not in s.partition("WHERE")[2] for s in counts)
 
 
 def test_dashboard_failed_checks_counted_and_figures_reused(browser, runtime, clock):
