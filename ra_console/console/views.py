@@ -43,9 +43,14 @@ class ApprovalView(WorkflowActionsMixin, GuardedModelView):
 class CertificateView(WorkflowActionsMixin, GuardedModelView):
     read_roles = ("ra_admin", "auditor", "network_contact")
     write_roles = ("ra_admin",)
+    # The list shows what operators scan for; CA reference, key and directory state are in
+    # the details and the export (every column costs rendering on every row).
     column_list = ["public_id", "status", "addresses", "common_name", "profile",
-                   "key_algorithm", "created_at", "not_after", "serial", "ca_name", "ca_ref",
-                   "directory_state"]
+                   "created_at", "not_after", "serial", "ca_name"]
+    column_export_list = ["public_id", "status", "addresses", "common_name", "profile",
+                          "key_algorithm", "created_at", "not_after", "serial", "ca_name",
+                          "ca_ref", "directory_state", "revocation_reason", "revoked_at"]
+    column_sortable_list = ["status", "common_name", "profile", "created_at", "not_after"]
     column_searchable_list = ["common_name", "serial", "spki_sha256", "public_id"]
     column_filters = ["status", "profile", "origin", "created_at", "not_after"]
     column_default_sort = ("created_at", True)

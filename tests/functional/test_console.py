@@ -136,6 +136,8 @@ def test_auditor_reads_and_exports_but_cannot_act(browser, make_certificate, run
     export = browser.get("/console/certificates/export/csv/")
     assert export.status_code == 200 and public_id in export.get_data(as_text=True)
     assert "BEGIN CERTIFICATE REQUEST" not in export.get_data(as_text=True)
+    header = export.get_data(as_text=True).splitlines()[0]
+    assert "Key Algorithm" in header and "Ca Ref" in header  # in the export, not the list
     page = browser.get(f"/console/certificates/actions/{row.id}").get_data(as_text=True)
     assert "/fire/" not in page
     token = browser.token("/certificates")
