@@ -230,6 +230,45 @@ def run_jobs(app):
     return run
 
 
+CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
+
+
+@pytest.fixture
+def issue_for_erika(app, new_csr):
+    """Request, send and issue (the job sweeps run once) a certificate of erika through
+    the services, no browser; returns its id. `mailbox` (a row) or `address` picks the
+    mailbox, else her first one."""
+    from sqlmodel import select
+
+    from ra_console.auth.current import actor_for
+    from ra_console.jobs.sweeps import run_once
+    from ra_console.models import Certificate, Mailbox, Person
+    from ra_console.services.requests import create_request
+    from ra_console.workflow.engine import fire
+
+    runtime = app.extensions["ra_runtime"]
+
+    def issue(mailbox=None, address: str | None = None) -> int:
+        with runtime.session() as s:
+            who = s.exec(select(Person).where(Person.username == "erika")).one()
+            mailboxes = s.exec(select(Mailbox).where(Mailbox.owner_id == who.id)).all()
+            if mailbox is None:
+                mailbox = next(m for m in mailboxes if address is None
+                               or any(a.address == address for a in m.addresses))
+            cert = create_request(s, runtime, actor_for(who, s), who,
+                                  mailbox_public_id=mailbox.public_id, aliases=[],
+                                  csr=new_csr()[1], consents=CONSENTS)
+            fire(s, cert, "submit", actor_for(who, s))
+            s.commit()
+            cert_id = cert.id
+        with app.app_context():
+            run_once(runtime)
+        with runtime.session() as s:
+            assert s.get(Certificate, cert_id).status == "issued"
+        return cert_id
+    return issue
+
+
 @pytest.fixture(scope="session")
 def new_csr():
     """A fresh key pair and its CSR (PEM bytes): `new_csr(bits=2048)` -> (key, pem)."""

@@ -12,21 +12,17 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
-from sqlmodel import select
 from werkzeug.serving import make_server
 
 from ra_console.auth.current import actor_for
 from ra_console.jobs.sweeps import run_once
-from ra_console.models import Certificate, Mailbox, Person
+from ra_console.models import Certificate, Person
 from ra_console.pki import localca
 from ra_console.pki.certificates import SubjectSpec, issue_certificate
 from ra_console.pki.lint import lint_certificate, lint_crl
 from ra_console.pki.ocsp import lint_response
 from ra_console.services import certificates as certs
-from ra_console.services.requests import create_request
-from ra_console.workflow.engine import fire
 
-CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
 PEM = serialization.Encoding.PEM
 
 
@@ -45,18 +41,7 @@ def served(app, seeded, clock, tmp_path):
     server.server_close()
 
 
-def _issue(app, runtime, new_csr) -> Certificate:
-    with runtime.session() as s:
-        who = s.exec(select(Person).where(Person.username == "erika")).one()
-        mailbox = s.exec(select(Mailbox).where(Mailbox.owner_id == who.id)).first()
-        cert = create_request(s, runtime, actor_for(who, s), who,
-                              mailbox_public_id=mailbox.public_id, aliases=[],
-                              csr=new_csr()[1], consents=CONSENTS)
-        fire(s, cert, "submit", actor_for(who, s))
-        s.commit()
-        cert_id = cert.id
-    with app.app_context():
-        run_once(runtime)
+def certificate(runtime, cert_id: int) -> Certificate:
     with runtime.session() as s:
         return s.get(Certificate, cert_id)
 
@@ -80,8 +65,8 @@ def _openssl_ocsp(tmp_path, url, *extra) -> str:
     return result.stdout
 
 
-def test_ocsp_good_then_revoked_and_crl(app, seeded, new_csr, served, tmp_path):
-    cert = _issue(app, seeded, new_csr)
+def test_ocsp_good_then_revoked_and_crl(issue_for_erika, app, seeded, new_csr, served, tmp_path):
+    cert = certificate(seeded, issue_for_erika())
     leaf = x509.load_pem_x509_certificate(cert.cert_pem.encode())
     aia = leaf.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     assert [d.access_location.value for d in aia
@@ -131,8 +116,8 @@ def test_ocsp_unknown_for_a_serial_the_ra_never_issued(app, seeded, new_csr, ser
     assert "leaf.pem: unknown" in _openssl_ocsp(tmp_path, served, "-no_nonce")
 
 
-def test_ocsp_get_nonce_and_bad_requests(app, seeded, new_csr, served):
-    cert = _issue(app, seeded, new_csr)
+def test_ocsp_get_nonce_and_bad_requests(issue_for_erika, app, seeded, new_csr, served):
+    cert = certificate(seeded, issue_for_erika())
     ca = localca.load_ca(seeded.config["pki.local_ca_path"])
     leaf = x509.load_pem_x509_certificate(cert.cert_pem.encode())
     request = (ocsp.OCSPRequestBuilder().add_certificate(leaf, ca.certificate, hashes.SHA1())

@@ -12,35 +12,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from ra_console.auth.current import actor_for
 from ra_console.auth.identity import SignInIdentity, upsert_person
 from ra_console.config import ConfigError, load_config
 from ra_console.jobs.lifecycle import offboard_certificates, send_expiry_reminders
 from ra_console.jobs.sweeps import drain_outbox, run_once
-from ra_console.models import AuditEvent, Certificate, Mailbox, OutboxMessage, Person
-from ra_console.services.requests import create_request
-from ra_console.workflow.engine import fire
+from ra_console.models import AuditEvent, Certificate, Mailbox, OutboxMessage
 
-CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
 ERIKA = "erika.mustermann@uni.example.org"
-
-
-def _issue(app, runtime, new_csr, address=ERIKA) -> int:
-    with runtime.session() as s:
-        who = s.exec(select(Person).where(Person.username == "erika")).one()
-        mailbox = next(m for m in s.exec(select(Mailbox).where(Mailbox.owner_id == who.id))
-                       if any(a.address == address for a in m.addresses))
-        cert = create_request(s, runtime, actor_for(who, s), who,
-                              mailbox_public_id=mailbox.public_id, aliases=[],
-                              csr=new_csr()[1], consents=CONSENTS)
-        fire(s, cert, "submit", actor_for(who, s))
-        s.commit()
-        cert_id = cert.id
-    with app.app_context():
-        run_once(runtime)
-    with runtime.session() as s:
-        assert s.get(Certificate, cert_id).status == "issued"
-    return cert_id
 
 
 def _get(runtime, cert_id) -> Certificate:
@@ -73,8 +51,8 @@ def _text(message) -> str:
     return ""
 
 
-def test_reminders_once_each_then_expiry(app, seeded, new_csr, clock):
-    cert_id = _issue(app, seeded, new_csr)
+def test_reminders_once_each_then_expiry(issue_for_erika, app, seeded, new_csr, clock):
+    cert_id = issue_for_erika(address=ERIKA)
     not_after = _get(seeded, cert_id).not_after
     _at(clock, not_after, days=-29)
     assert send_expiry_reminders(seeded) == 0
@@ -108,9 +86,9 @@ def test_reminders_once_each_then_expiry(app, seeded, new_csr, clock):
     assert send_expiry_reminders(seeded) == 0
 
 
-def test_one_reminder_day(app, seeded, new_csr, clock):
+def test_one_reminder_day(issue_for_erika, app, seeded, new_csr, clock):
     seeded.config["lifecycle.reminder_days"] = [10]
-    cert_id = _issue(app, seeded, new_csr)
+    cert_id = issue_for_erika(address=ERIKA)
     not_after = _get(seeded, cert_id).not_after
     _at(clock, not_after, days=-11)
     assert send_expiry_reminders(seeded) == 0
@@ -123,11 +101,11 @@ def test_one_reminder_day(app, seeded, new_csr, clock):
     assert message.dedupe_key.endswith(":10") and message.payload["days"] == 10
 
 
-def test_no_reminder_after_renewal(app, seeded, new_csr, clock):
-    cert_id = _issue(app, seeded, new_csr)
+def test_no_reminder_after_renewal(issue_for_erika, app, seeded, new_csr, clock):
+    cert_id = issue_for_erika(address=ERIKA)
     not_after = _get(seeded, cert_id).not_after
     _at(clock, not_after, days=-20)  # inside the renewal window: a new request is allowed
-    _issue(app, seeded, new_csr)
+    issue_for_erika(address=ERIKA)
     _at(clock, not_after, days=-14, hours=1)
     assert send_expiry_reminders(seeded) == 0
 
@@ -147,8 +125,8 @@ def test_renewal_link_preselects_the_address(app, seeded, browser):
                       page) != [mailbox.public_id]
 
 
-def test_offboarding_after_status_loss_not_before_grace(app, seeded, new_csr, clock):
-    cert_id = _issue(app, seeded, new_csr)
+def test_offboarding_after_status_loss_not_before_grace(issue_for_erika, app, seeded, new_csr, clock):
+    cert_id = issue_for_erika(address=ERIKA)
     _sign_in_again(seeded, affiliations=("affiliate",))  # no longer employee
     start = clock.now
     assert offboard_certificates(seeded) == 0
@@ -177,10 +155,10 @@ def test_offboarding_after_status_loss_not_before_grace(app, seeded, new_csr, cl
     assert any("will be revoked on" in t or "widerrufen" in t for t in texts)
 
 
-def test_offboarding_after_address_deactivation(app, seeded, new_csr, clock):
+def test_offboarding_after_address_deactivation(issue_for_erika, app, seeded, new_csr, clock):
     second = "erika.m@uni.example.org"
     _sign_in_again(seeded, emails=(ERIKA, second))
-    cert_id = _issue(app, seeded, new_csr, address=second)
+    cert_id = issue_for_erika(address=second)
     _sign_in_again(seeded, emails=(ERIKA,))  # the IdM dropped the address: deactivated
     assert offboard_certificates(seeded) == 0
     assert _get(seeded, cert_id).offboard_reason == "cessationOfOperation"
@@ -192,8 +170,8 @@ def test_offboarding_after_address_deactivation(app, seeded, new_csr, clock):
     assert (cert.status, cert.revocation_reason) == ("revoked", "cessationOfOperation")
 
 
-def test_offboarding_is_called_off_when_the_status_returns(app, seeded, new_csr, clock):
-    cert_id = _issue(app, seeded, new_csr)
+def test_offboarding_is_called_off_when_the_status_returns(issue_for_erika, app, seeded, new_csr, clock):
+    cert_id = issue_for_erika(address=ERIKA)
     _sign_in_again(seeded, affiliations=("affiliate",))
     offboard_certificates(seeded)
     assert _get(seeded, cert_id).offboard_at is not None

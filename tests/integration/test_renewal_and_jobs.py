@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from ra_console.auth.current import actor_for
 from ra_console.jobs import handlers
-from ra_console.jobs.sweeps import drain_outbox, expire_certificates, run_once
+from ra_console.jobs.sweeps import drain_outbox, expire_certificates
 from ra_console.models import Certificate, Mailbox, MailboxAddress, OutboxMessage, Person
 from ra_console.services import outbox
 from ra_console.services.requests import address_choices, create_request
@@ -23,32 +23,14 @@ def erika(s) -> Person:
     return s.exec(select(Person).where(Person.username == "erika")).one()
 
 
-def issue_for_erika(app, runtime, new_csr, mailbox=None) -> int:
-    """Request, send and issue (jobs run once) a certificate; returns its id."""
-    with runtime.session() as s:
-        who = erika(s)
-        mailbox = mailbox or s.exec(select(Mailbox).where(Mailbox.owner_id == who.id)).first()
-        cert = create_request(s, runtime, actor_for(who, s), who,
-                              mailbox_public_id=mailbox.public_id, aliases=[],
-                              csr=new_csr()[1], consents=CONSENTS)
-        fire(s, cert, "submit", actor_for(who, s))
-        s.commit()
-        cert_id = cert.id
-    with app.app_context():
-        run_once(runtime)
-    with runtime.session() as s:
-        assert s.get(Certificate, cert_id).status == "issued"
-    return cert_id
-
-
 def choice(runtime):
     with runtime.session() as s:
         return address_choices(s, runtime, erika(s), runtime.now())[0]
 
 
 @pytest.mark.parametrize("days_left, requestable", [(400, False), (29, False), (27, True)])
-def test_renewal_window(app, seeded, new_csr, clock, days_left, requestable):
-    cert_id = issue_for_erika(app, seeded, new_csr)
+def test_renewal_window(issue_for_erika, app, seeded, new_csr, clock, days_left, requestable):
+    cert_id = issue_for_erika()
     with seeded.session() as s:
         not_after = s.get(Certificate, cert_id).not_after
     clock.now = not_after.replace(tzinfo=clock.now.tzinfo) - timedelta(days=days_left)
@@ -57,8 +39,8 @@ def test_renewal_window(app, seeded, new_csr, clock, days_left, requestable):
     assert found.blocked_by == (None if requestable else "valid_certificate")
 
 
-def test_revoked_certificate_frees_the_address(app, seeded, new_csr):
-    cert_id = issue_for_erika(app, seeded, new_csr)
+def test_revoked_certificate_frees_the_address(issue_for_erika, app, seeded, new_csr):
+    cert_id = issue_for_erika()
     assert choice(seeded).blocked_by == "valid_certificate"
     with seeded.session() as s:
         fire(s, s.get(Certificate, cert_id), "revoke", actor_for(erika(s), s), reason="superseded")
@@ -78,8 +60,8 @@ def test_open_request_blocks(seeded, new_csr):
     assert choice(seeded).blocked_by == "open_request"
 
 
-def test_expiry_sweep(app, seeded, new_csr, clock):
-    cert_id = issue_for_erika(app, seeded, new_csr)
+def test_expiry_sweep(issue_for_erika, app, seeded, new_csr, clock):
+    cert_id = issue_for_erika()
     assert expire_certificates(seeded) == 0
     with seeded.session() as s:
         not_after = s.get(Certificate, cert_id).not_after
@@ -140,7 +122,7 @@ def test_outbox_retries_with_backoff_then_dead_then_retry(app, runtime, clock, m
             assert s.get(OutboxMessage, message_id).state == "done"
 
 
-def test_functional_mailbox_certificate(app, seeded, new_csr):
+def test_functional_mailbox_certificate(issue_for_erika, app, seeded, new_csr):
     """A functional mailbox gets a mailbox-validated certificate without a personal name."""
     from cryptography import x509
 
@@ -155,7 +137,7 @@ def test_functional_mailbox_certificate(app, seeded, new_csr):
                              display="Office@physik.uni.example.org", is_primary=True))
         s.commit()
         s.refresh(mailbox)
-    cert_id = issue_for_erika(app, seeded, new_csr, mailbox=mailbox)
+    cert_id = issue_for_erika(mailbox=mailbox)
     with seeded.session() as s:
         cert = s.get(Certificate, cert_id)
         leaf = x509.load_pem_x509_certificate(cert.cert_pem.encode())
