@@ -234,10 +234,10 @@ CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_public
 
 
 @pytest.fixture
-def issue_for_erika(app, new_csr):
-    """Request, send and issue (the job sweeps run once) a certificate of erika through
-    the services, no browser; returns its id. `mailbox` (a row) or `address` picks the
-    mailbox, else her first one."""
+def issue_directly(app, new_csr):
+    """Request, send and issue (the job sweeps run once) a certificate of `username`
+    (erika) through the services, no browser; returns its id. `mailbox` (a row) or
+    `address` picks the mailbox, else the person's first one."""
     from sqlmodel import select
 
     from ra_console.auth.current import actor_for
@@ -248,9 +248,9 @@ def issue_for_erika(app, new_csr):
 
     runtime = app.extensions["ra_runtime"]
 
-    def issue(mailbox=None, address: str | None = None) -> int:
+    def issue(mailbox=None, address: str | None = None, username: str = "erika") -> int:
         with runtime.session() as s:
-            who = s.exec(select(Person).where(Person.username == "erika")).one()
+            who = s.exec(select(Person).where(Person.username == username)).one()
             mailboxes = s.exec(select(Mailbox).where(Mailbox.owner_id == who.id)).all()
             if mailbox is None:
                 mailbox = next(m for m in mailboxes if address is None

@@ -65,8 +65,8 @@ def _openssl_ocsp(tmp_path, url, *extra) -> str:
     return result.stdout
 
 
-def test_ocsp_good_then_revoked_and_crl(issue_for_erika, app, seeded, new_csr, served, tmp_path):
-    cert = certificate(seeded, issue_for_erika())
+def test_ocsp_good_then_revoked_and_crl(issue_directly, app, seeded, new_csr, served, tmp_path):
+    cert = certificate(seeded, issue_directly())
     leaf = x509.load_pem_x509_certificate(cert.cert_pem.encode())
     aia = leaf.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     assert [d.access_location.value for d in aia
@@ -116,8 +116,8 @@ def test_ocsp_unknown_for_a_serial_the_ra_never_issued(app, seeded, new_csr, ser
     assert "leaf.pem: unknown" in _openssl_ocsp(tmp_path, served, "-no_nonce")
 
 
-def test_ocsp_get_nonce_and_bad_requests(issue_for_erika, app, seeded, new_csr, served):
-    cert = certificate(seeded, issue_for_erika())
+def test_ocsp_get_nonce_and_bad_requests(issue_directly, app, seeded, new_csr, served):
+    cert = certificate(seeded, issue_directly())
     ca = localca.load_ca(seeded.config["pki.local_ca_path"])
     leaf = x509.load_pem_x509_certificate(cert.cert_pem.encode())
     request = (ocsp.OCSPRequestBuilder().add_certificate(leaf, ca.certificate, hashes.SHA1())

@@ -21,19 +21,16 @@ from sqlmodel import select
 
 from ra_console.auth.current import actor_for
 from ra_console.jobs.sweeps import drain_outbox, run_once
-from ra_console.models import Certificate, Mailbox, OutboxMessage, Person
+from ra_console.models import Certificate, OutboxMessage, Person
 from contextlib import contextmanager
 
 from ra_console.pki.pkcs7 import load_certificates, split_leaf
 from ra_console.services import certificates as certs
 from ra_console.services.directory_sync import sync
-from ra_console.services.requests import create_request
-from ra_console.workflow.engine import fire
 
 REQUIRE_ALL = os.environ.get("CI") == "true" or os.environ.get("RA_REQUIRE_ALL") == "1"
 SUFFIX = "dc=uni,dc=example,dc=org"
 ADMIN, SECRET = f"cn=admin,{SUFFIX}", "secret"
-CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
 SCHEMA = Path("/etc/ldap/schema")
 
 
@@ -146,20 +143,12 @@ def config_overrides(slapd):
             "directory.timeout_seconds": 3}
 
 
-def _issue(app, runtime, new_csr, username: str) -> str:
-    with runtime.session() as s:
-        who = s.exec(select(Person).where(Person.username == username)).one()
-        mailbox = s.exec(select(Mailbox).where(Mailbox.owner_id == who.id)).first()
-        cert = create_request(s, runtime, actor_for(who, s), who,
-                              mailbox_public_id=mailbox.public_id, aliases=[],
-                              csr=new_csr()[1], consents=CONSENTS)
-        fire(s, cert, "submit", actor_for(who, s))
-        s.commit()
-        public_id = cert.public_id
+def _issue(issue_directly, app, runtime, username: str) -> str:
+    cert_id = issue_directly(username=username)
     with app.app_context():
-        run_once(runtime)  # issue, then publish (a second outbox message)
-        drain_outbox(runtime)
-    return public_id
+        drain_outbox(runtime)  # the publication (a second outbox message)
+    with runtime.session() as s:
+        return s.get(Certificate, cert_id).public_id
 
 
 def _cert(runtime, public_id) -> Certificate:
@@ -187,23 +176,23 @@ def _revoke(runtime, public_id, reason="superseded"):
         s.commit()
 
 
-def test_publish_on_issue(app, seeded, new_csr, slapd, people):
-    erika = _cert(seeded, _issue(app, seeded, new_csr, "erika"))
+def test_publish_on_issue(app, seeded, issue_directly, slapd, people):
+    erika = _cert(seeded, _issue(issue_directly, app, seeded, "erika"))
     assert (erika.directory_state, erika.directory_dn) == ("published", people["erika"])
     values = _values(slapd, people["erika"])
     assert values["userCertificate"] == [_der(erika)]
     [smime] = values["userSMIMECertificate"]
     assert split_leaf(load_certificates(smime))[0].public_bytes(Encoding.DER) == _der(erika)
 
-    max_ = _cert(seeded, _issue(app, seeded, new_csr, "max"))
+    max_ = _cert(seeded, _issue(issue_directly, app, seeded, "max"))
     values = _values(slapd, people["max"])
     assert values["userCertificate"] == [_der(max_)]
     assert "userSMIMECertificate" not in values  # pilotPerson + pkiUser: not in the schema
 
 
-def test_unpublish_on_revocation_and_expiry(app, seeded, new_csr, slapd, people, clock):
-    erika_id = _issue(app, seeded, new_csr, "erika")
-    max_id = _issue(app, seeded, new_csr, "max")
+def test_unpublish_on_revocation_and_expiry(app, seeded, issue_directly, slapd, people, clock):
+    erika_id = _issue(issue_directly, app, seeded, "erika")
+    max_id = _issue(issue_directly, app, seeded, "max")
     _revoke(seeded, erika_id)
     with app.app_context():
         drain_outbox(seeded)
@@ -219,10 +208,10 @@ def test_unpublish_on_revocation_and_expiry(app, seeded, new_csr, slapd, people,
     assert _values(slapd, people["max"]) == {}
 
 
-def test_sync_finds_and_fixes_drift(app, seeded, new_csr, slapd, people, monkeypatch):
-    erika_id = _issue(app, seeded, new_csr, "erika")
+def test_sync_finds_and_fixes_drift(app, seeded, issue_directly, slapd, people, monkeypatch):
+    erika_id = _issue(issue_directly, app, seeded, "erika")
     seeded.config["directory.enabled"] = False  # max's is issued without publication
-    max_id = _issue(app, seeded, new_csr, "max")
+    max_id = _issue(issue_directly, app, seeded, "max")
     seeded.config["directory.enabled"] = True
     erika, max_ = _cert(seeded, erika_id), _cert(seeded, max_id)
     foreign = load_certificates(erika.chain_pem.encode())[0].public_bytes(Encoding.DER)
@@ -261,10 +250,10 @@ def test_sync_finds_and_fixes_drift(app, seeded, new_csr, slapd, people, monkeyp
     assert _cert(seeded, max_id).directory_state == "removed"
 
 
-def test_directory_down_is_retried(app, seeded, new_csr, slapd, people, clock):
+def test_directory_down_is_retried(app, seeded, issue_directly, slapd, people, clock):
     slapd.stop()
     try:
-        public_id = _issue(app, seeded, new_csr, "erika")
+        public_id = _issue(issue_directly, app, seeded, "erika")
         with seeded.session() as s:
             message = s.exec(select(OutboxMessage).where(
                 OutboxMessage.kind == "directory.publish")).one()

@@ -51,8 +51,8 @@ def _text(message) -> str:
     return ""
 
 
-def test_reminders_once_each_then_expiry(issue_for_erika, app, seeded, new_csr, clock):
-    cert_id = issue_for_erika(address=ERIKA)
+def test_reminders_once_each_then_expiry(issue_directly, app, seeded, new_csr, clock):
+    cert_id = issue_directly(address=ERIKA)
     not_after = _get(seeded, cert_id).not_after
     _at(clock, not_after, days=-29)
     assert send_expiry_reminders(seeded) == 0
@@ -86,9 +86,9 @@ def test_reminders_once_each_then_expiry(issue_for_erika, app, seeded, new_csr, 
     assert send_expiry_reminders(seeded) == 0
 
 
-def test_one_reminder_day(issue_for_erika, app, seeded, new_csr, clock):
+def test_one_reminder_day(issue_directly, app, seeded, new_csr, clock):
     seeded.config["lifecycle.reminder_days"] = [10]
-    cert_id = issue_for_erika(address=ERIKA)
+    cert_id = issue_directly(address=ERIKA)
     not_after = _get(seeded, cert_id).not_after
     _at(clock, not_after, days=-11)
     assert send_expiry_reminders(seeded) == 0
@@ -101,11 +101,11 @@ def test_one_reminder_day(issue_for_erika, app, seeded, new_csr, clock):
     assert message.dedupe_key.endswith(":10") and message.payload["days"] == 10
 
 
-def test_no_reminder_after_renewal(issue_for_erika, app, seeded, new_csr, clock):
-    cert_id = issue_for_erika(address=ERIKA)
+def test_no_reminder_after_renewal(issue_directly, app, seeded, new_csr, clock):
+    cert_id = issue_directly(address=ERIKA)
     not_after = _get(seeded, cert_id).not_after
     _at(clock, not_after, days=-20)  # inside the renewal window: a new request is allowed
-    issue_for_erika(address=ERIKA)
+    issue_directly(address=ERIKA)
     _at(clock, not_after, days=-14, hours=1)
     assert send_expiry_reminders(seeded) == 0
 
@@ -125,8 +125,8 @@ def test_renewal_link_preselects_the_address(app, seeded, browser):
                       page) != [mailbox.public_id]
 
 
-def test_offboarding_after_status_loss_not_before_grace(issue_for_erika, app, seeded, new_csr, clock):
-    cert_id = issue_for_erika(address=ERIKA)
+def test_offboarding_after_status_loss_not_before_grace(issue_directly, app, seeded, new_csr, clock):
+    cert_id = issue_directly(address=ERIKA)
     _sign_in_again(seeded, affiliations=("affiliate",))  # no longer employee
     start = clock.now
     assert offboard_certificates(seeded) == 0
@@ -155,10 +155,10 @@ def test_offboarding_after_status_loss_not_before_grace(issue_for_erika, app, se
     assert any("will be revoked on" in t or "widerrufen" in t for t in texts)
 
 
-def test_offboarding_after_address_deactivation(issue_for_erika, app, seeded, new_csr, clock):
+def test_offboarding_after_address_deactivation(issue_directly, app, seeded, new_csr, clock):
     second = "erika.m@uni.example.org"
     _sign_in_again(seeded, emails=(ERIKA, second))
-    cert_id = issue_for_erika(address=second)
+    cert_id = issue_directly(address=second)
     _sign_in_again(seeded, emails=(ERIKA,))  # the IdM dropped the address: deactivated
     assert offboard_certificates(seeded) == 0
     assert _get(seeded, cert_id).offboard_reason == "cessationOfOperation"
@@ -170,8 +170,8 @@ def test_offboarding_after_address_deactivation(issue_for_erika, app, seeded, ne
     assert (cert.status, cert.revocation_reason) == ("revoked", "cessationOfOperation")
 
 
-def test_offboarding_is_called_off_when_the_status_returns(issue_for_erika, app, seeded, new_csr, clock):
-    cert_id = issue_for_erika(address=ERIKA)
+def test_offboarding_is_called_off_when_the_status_returns(issue_directly, app, seeded, new_csr, clock):
+    cert_id = issue_directly(address=ERIKA)
     _sign_in_again(seeded, affiliations=("affiliate",))
     offboard_certificates(seeded)
     assert _get(seeded, cert_id).offboard_at is not None

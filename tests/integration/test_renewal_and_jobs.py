@@ -29,8 +29,8 @@ def choice(runtime):
 
 
 @pytest.mark.parametrize("days_left, requestable", [(400, False), (29, False), (27, True)])
-def test_renewal_window(issue_for_erika, app, seeded, new_csr, clock, days_left, requestable):
-    cert_id = issue_for_erika()
+def test_renewal_window(issue_directly, app, seeded, new_csr, clock, days_left, requestable):
+    cert_id = issue_directly()
     with seeded.session() as s:
         not_after = s.get(Certificate, cert_id).not_after
     clock.now = not_after.replace(tzinfo=clock.now.tzinfo) - timedelta(days=days_left)
@@ -39,8 +39,8 @@ def test_renewal_window(issue_for_erika, app, seeded, new_csr, clock, days_left,
     assert found.blocked_by == (None if requestable else "valid_certificate")
 
 
-def test_revoked_certificate_frees_the_address(issue_for_erika, app, seeded, new_csr):
-    cert_id = issue_for_erika()
+def test_revoked_certificate_frees_the_address(issue_directly, app, seeded, new_csr):
+    cert_id = issue_directly()
     assert choice(seeded).blocked_by == "valid_certificate"
     with seeded.session() as s:
         fire(s, s.get(Certificate, cert_id), "revoke", actor_for(erika(s), s), reason="superseded")
@@ -60,8 +60,8 @@ def test_open_request_blocks(seeded, new_csr):
     assert choice(seeded).blocked_by == "open_request"
 
 
-def test_expiry_sweep(issue_for_erika, app, seeded, new_csr, clock):
-    cert_id = issue_for_erika()
+def test_expiry_sweep(issue_directly, app, seeded, new_csr, clock):
+    cert_id = issue_directly()
     assert expire_certificates(seeded) == 0
     with seeded.session() as s:
         not_after = s.get(Certificate, cert_id).not_after
@@ -122,7 +122,7 @@ def test_outbox_retries_with_backoff_then_dead_then_retry(app, runtime, clock, m
             assert s.get(OutboxMessage, message_id).state == "done"
 
 
-def test_functional_mailbox_certificate(issue_for_erika, app, seeded, new_csr):
+def test_functional_mailbox_certificate(issue_directly, app, seeded, new_csr):
     """A functional mailbox gets a mailbox-validated certificate without a personal name."""
     from cryptography import x509
 
@@ -137,7 +137,7 @@ def test_functional_mailbox_certificate(issue_for_erika, app, seeded, new_csr):
                              display="Office@physik.uni.example.org", is_primary=True))
         s.commit()
         s.refresh(mailbox)
-    cert_id = issue_for_erika(mailbox=mailbox)
+    cert_id = issue_directly(mailbox=mailbox)
     with seeded.session() as s:
         cert = s.get(Certificate, cert_id)
         leaf = x509.load_pem_x509_certificate(cert.cert_pem.encode())
