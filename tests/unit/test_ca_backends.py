@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from cryptography.x509.oid import NameOID
 
+from ber_support import der_to_ber
 from ra_console.config import ConfigError, load_config
 from ra_console.pki.pkcs7 import BundleError, ber_to_der, load_certificates, split_leaf
 from ra_console.services.ca import ca_type_for
@@ -38,28 +39,10 @@ def chain():
     return leaf, issuing, root
 
 
-def _indefinite(data: bytes, depth: int) -> bytes:
-    out, offset = b"", 0
-    while offset < len(data):
-        start, tag, first = offset, data[offset], data[offset + 1]
-        offset += 2
-        length = first
-        if first & 0x80:
-            count = first & 0x7F
-            length = int.from_bytes(data[offset:offset + count], "big")
-            offset += count
-        value, offset = data[offset:offset + length], offset + length
-        if tag & 0x20 and depth > 0:
-            out += bytes([tag, 0x80]) + _indefinite(value, depth - 1) + b"\0\0"
-        else:
-            out += data[start:offset]
-    return out
-
-
 @pytest.mark.parametrize("depth", [0, 1, 3, 6])
 def test_ber_pkcs7_is_read_without_cryptographys_ber_fallback(chain, depth):
     der = pkcs7.serialize_certificates(list(chain), Encoding.DER)
-    ber = _indefinite(der, depth)
+    ber = der_to_ber(der, depth)
     assert ber_to_der(ber) == der
     assert {c.subject for c in load_certificates(ber)} == {c.subject for c in chain}
 

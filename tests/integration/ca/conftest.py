@@ -24,6 +24,7 @@ from sqlmodel import select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from ber_support import der_to_ber
 from ra_console.auth.current import actor_for
 from ra_console.config import load_config
 from ra_console.models import Certificate, Mailbox, Person
@@ -37,26 +38,6 @@ PEM, DER = serialization.Encoding.PEM, serialization.Encoding.DER
 CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
 SPONSOR = (("O", "Example University"), ("organizationIdentifier", "VATDE-DE123456789"),
            ("C", "DE"))
-
-
-def der_to_ber(data: bytes, depth: int = 3) -> bytes:
-    """Re-encode the outer constructed values with indefinite lengths (as some CAs do);
-    the certificates inside stay DER."""
-    out, offset = b"", 0
-    while offset < len(data):
-        start, tag, first = offset, data[offset], data[offset + 1]
-        offset += 2
-        length = first
-        if first & 0x80:
-            count = first & 0x7F
-            length = int.from_bytes(data[offset:offset + count], "big")
-            offset += count
-        value, offset = data[offset:offset + length], offset + length
-        if tag & 0x20 and depth > 0:
-            out += bytes([tag, 0x80]) + der_to_ber(value, depth - 1) + b"\0\0"
-        else:
-            out += data[start:offset]
-    return out
 
 
 class FakeServer:
