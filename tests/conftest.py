@@ -88,11 +88,16 @@ def pg_url():
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path, pg_url):
+def db_url(request, tmp_path):
     """A fresh, empty database of each kind."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.sqlite'}"
-        return
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    return request.getfixturevalue("postgresql_url")
+
+
+@pytest.fixture
+def postgresql_url(pg_url) -> str:
+    """The run's private PostgreSQL database, emptied (tables and migration stamp)."""
     url, problem = pg_url
     if url is None:
         missing(f"PostgreSQL at {PG_URL} ({problem})")
@@ -101,7 +106,7 @@ def db_url(request, tmp_path, pg_url):
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
-    yield url
+    return url
 
 
 def make_config(tmp_path: Path, db_url: str, ca_dir: Path, **overrides) -> dict:

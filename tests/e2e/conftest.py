@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlmodel import SQLModel
 
 REQUIRE_ALL = os.environ.get("CI") == "true" or os.environ.get("RA_REQUIRE_ALL") == "1"
 CHROMIUM = "/usr/bin/chromium"
@@ -39,17 +37,9 @@ def tool(name: str) -> str:
 
 
 @pytest.fixture
-def db_url(pg_url):
+def db_url(postgresql_url):
     """PostgreSQL only (the suite's other tests cover SQLite)."""
-    url, problem = pg_url
-    if url is None:
-        missing(f"PostgreSQL ({problem})")
-    engine = create_engine(url)
-    SQLModel.metadata.drop_all(engine)
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    yield url
+    return postgresql_url
 
 
 @pytest.fixture
