@@ -23,17 +23,11 @@ from ra_console.config import load_config
 from ra_console.pki import localca
 from ra_console.runtime import build_runtime
 
+from support import missing
+
 PG_URL = os.environ.get("RA_TEST_DATABASE_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REQUIRE_ALL = os.environ.get("CI") == "true" or os.environ.get("RA_REQUIRE_ALL") == "1"
 START = datetime(2026, 11, 2, 9, 0, 0, tzinfo=timezone.utc)
-
-
-def missing(component: str) -> None:
-    """Skip locally, fail under CI: a missing component never hides work there."""
-    if REQUIRE_ALL:
-        pytest.fail(f"{component} is required under CI")
-    pytest.skip(f"{component} not available")
 
 
 @dataclass

@@ -6,7 +6,6 @@ openssl or pk12util fails the tests instead of skipping them."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -16,17 +15,11 @@ from pathlib import Path
 
 import pytest
 
-REQUIRE_ALL = os.environ.get("CI") == "true" or os.environ.get("RA_REQUIRE_ALL") == "1"
+from support import missing
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-
-
-def missing(component: str) -> None:
-    """Skip locally, fail under CI: a missing component never hides work there."""
-    if REQUIRE_ALL:
-        pytest.fail(f"{component} is required under CI")
-    pytest.skip(f"{component} not available")
 
 
 def tool(name: str) -> str:

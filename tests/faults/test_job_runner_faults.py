@@ -8,7 +8,6 @@ from __future__ import annotations
 import signal
 import time
 
-import pytest
 from runner_support import (COUNT, check_outcome, issued, make_requests,
                             outbox_settled, runner_env, start_runner, wait_for)
 

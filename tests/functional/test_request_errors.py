@@ -49,7 +49,6 @@ def erika(browser):
 def tampered_csr(new_csr) -> bytes:
     """A CSR whose signature no longer matches its content (one subject byte changed)."""
     from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
 
     _key, der = new_csr(der=True)
     csr = x509.load_der_x509_csr(der)

@@ -8,7 +8,6 @@ import email
 import html
 import re
 import subprocess
-from datetime import timedelta
 from email import policy
 
 import pytest

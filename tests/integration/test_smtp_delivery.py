@@ -40,7 +40,6 @@ def test_issued_mail_arrives_once(request_certificate, run_jobs, runtime, smtp):
 def test_smtp_down_then_up_delivers_once(request_certificate, run_jobs, runtime, clock,
                                         mail_sink):
     """No server listening: the mails wait and are retried; later each arrives once."""
-    from datetime import timedelta
 
     request_certificate()
     run_jobs()

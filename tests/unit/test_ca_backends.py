@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from cryptography.x509.oid import NameOID
 
-from ber_support import der_to_ber
+from support import der_to_ber
 from ra_console.config import ConfigError, load_config
 from ra_console.pki.pkcs7 import BundleError, ber_to_der, load_certificates, split_leaf
 from ra_console.services.ca import ca_type_for

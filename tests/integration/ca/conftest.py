@@ -24,7 +24,7 @@ from sqlmodel import select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from ber_support import der_to_ber
+from support import der_to_ber
 from ra_console.auth.current import actor_for
 from ra_console.config import load_config
 from ra_console.models import Certificate, Mailbox, Person

@@ -6,15 +6,17 @@ Helpers are exposed as fixtures (not imported) so any pytest import mode works.
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import datetime, timezone
 
 import pytest
+
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from support import missing
 
 PKI_BASE_URL = "http://pki.uni.example.org/"
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -31,9 +33,7 @@ def _openssl_path() -> str:
     path = shutil.which("openssl")
     if path:
         return path
-    if os.environ.get("CI") == "true":
-        pytest.fail("openssl binary is required under CI")
-    pytest.skip("openssl binary not installed")
+    missing("the openssl binary")
 
 
 @pytest.fixture(scope="session")
