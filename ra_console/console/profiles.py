@@ -199,31 +199,22 @@ class ProfileEditing:
         runtime = session.info["runtime"]
         if profile not in runtime.config["profiles"]:
             abort(404)
-        form, key = FlaskForm(), overrides.profile_key(profile)
-        in_force = runtime.profiles[profile]
-        values, errors = profile_form_values(in_force, runtime.profile_cas[profile]), {}
-        if request.method == "POST":
-            self._changes_allowed(form)
-            actor = current_actor()
-            if request.form.get("action") == "reset":
-                stored.reset_override(session, runtime, actor, _main_role(actor), key)
-                return self._saved(session, runtime, _(
-                    "Profile %(name)s: the configuration's values are in force again.",
+        form = FlaskForm()
+        values = profile_form_values(runtime.profiles[profile], runtime.profile_cas[profile])
+        done, values, errors = self._post(
+            session, runtime, form, overrides.profile_key(profile), values,
+            lambda actor: stored.set_profile_override(
+                session, runtime, actor, _main_role(actor), profile,
+                parse_profile_form(request.form)),
+            saved=_("Profile %(name)s saved.", name=profile),
+            reset=_("Profile %(name)s: the configuration's values are in force again.",
                     name=profile))
-            values = {k: request.form.get(k, "") for k in values}
-            try:
-                stored.set_profile_override(session, runtime, actor, _main_role(actor),
-                                            profile, parse_profile_form(request.form))
-                return self._saved(session, runtime, _("Profile %(name)s saved.",
-                                                       name=profile))
-            except FormError as exc:
-                errors = exc.errors
-            except OverrideError as exc:
-                errors = {exc.field: field_error(exc.field, exc.problem)}
+        if done:
+            return done
         return self.render(
-            "console/profile_edit.html", form=form, name=profile, profile=in_force,
-            values=values, errors=errors, ca_names=CA_NAMES, may_write=self.may_write,
-            labels=field_label,
+            "console/profile_edit.html", form=form, name=profile,
+            profile=runtime.profiles[profile], values=values, errors=errors,
+            ca_names=CA_NAMES, may_write=self.may_write, labels=field_label,
             configured=profile_form_values(*overrides.profile_with_ca(
                 profile, runtime.config["profiles"][profile])),
             override=stored.profile_override(session, profile)), 400 if errors else 200
@@ -234,32 +225,43 @@ class ProfileEditing:
             abort(404)
         session = get_session()
         runtime = session.info["runtime"]
-        form, key = FlaskForm(), overrides.ca_key(ca)
-        values, errors = ca_form_values(runtime.ca_config(ca), ca), {}
-        if request.method == "POST":
-            self._changes_allowed(form)
-            actor = current_actor()
-            if request.form.get("action") == "reset":
-                stored.reset_override(session, runtime, actor, _main_role(actor), key)
-                return self._saved(session, runtime, _(
-                    "CA connection %(name)s: the configuration's values are in force again.",
+        form = FlaskForm()
+        done, values, errors = self._post(
+            session, runtime, form, overrides.ca_key(ca), ca_form_values(runtime.ca_config(ca), ca),
+            lambda actor: stored.set_ca_override(
+                session, runtime, actor, _main_role(actor), ca,
+                parse_ca_form(request.form, runtime.config, ca)),
+            saved=_("CA connection %(name)s saved.", name=ca),
+            reset=_("CA connection %(name)s: the configuration's values are in force again.",
                     name=ca))
-            values = {k: request.form.get(k, "") for k in values}
-            try:
-                stored.set_ca_override(session, runtime, actor, _main_role(actor), ca,
-                                       parse_ca_form(request.form, runtime.config, ca))
-                return self._saved(session, runtime, _("CA connection %(name)s saved.",
-                                                       name=ca))
-            except FormError as exc:
-                errors = exc.errors
-            except OverrideError as exc:
-                errors = {exc.field: field_error(exc.field, exc.problem)}
+        if done:
+            return done
         return self.render(
             "console/ca_edit.html", form=form, name=ca, keys=CA_KEYS[ca], values=values,
             errors=errors, may_write=self.may_write, labels=field_label,
             configured=ca_form_values(runtime.config, ca),
             secrets=secrets_state(runtime.config, ca),
             override=stored.ca_override(session, ca)), 400 if errors else 200
+
+    def _post(self, session, runtime, form, key: str, values: dict, save, *, saved: str,
+              reset: str):
+        """A POST of an edit page: reset the override, or save the form through `save`.
+        Returns (redirect or None, the values to show again, field errors)."""
+        if request.method != "POST":
+            return None, values, {}
+        self._changes_allowed(form)
+        actor = current_actor()
+        if request.form.get("action") == "reset":
+            stored.reset_override(session, runtime, actor, _main_role(actor), key)
+            return self._saved(session, runtime, reset), values, {}
+        typed = {k: request.form.get(k, "") for k in values}  # shown again as typed
+        try:
+            save(actor)
+        except FormError as exc:
+            return None, typed, exc.errors
+        except OverrideError as exc:
+            return None, typed, {exc.field: field_error(exc.field, exc.problem)}
+        return self._saved(session, runtime, saved), typed, {}
 
     def _saved(self, session, runtime, message: str):
         session.commit()
