@@ -22,30 +22,18 @@ def _month_key(session):
 
 
 def issued_per_month(session, now, months: int = 12) -> list[tuple[str, int]]:
-    """Certificates issued per month, the last `months` months. A month that ended more
-    than a day ago cannot change any more (issued_at is set once, at issuance): its count is
-    kept in the runtime, so a dashboard view counts only the recent weeks."""
-    start = (now - timedelta(days=31 * (months - 1))).replace(day=1, hour=0, minute=0,
-                                                              second=0, microsecond=0)
-    keys, cursor = [], start
-    for _ in range(months):
-        keys.append(cursor.strftime("%Y-%m"))
-        cursor = (cursor + timedelta(days=32)).replace(day=1)
-    runtime = session.info.get("runtime")
-    closed: dict[str, int] = runtime.services.setdefault("dashboard.issued_months", {}) \
-        if runtime is not None else {}
-    # the first month that is not closed: counted live from its start
-    live_start = (now - timedelta(days=1)).replace(day=1, hour=0, minute=0, second=0,
-                                                   microsecond=0)
-    if any(k not in closed for k in keys if k < live_start.strftime("%Y-%m")):
-        live_start = start
+    """Certificates issued per month, the last `months` months (one GROUP BY over the
+    issued_at index; the dashboard reuses its figures for dashboard_cache_seconds)."""
+    # the current month and the months - 1 before it (by month number: a fixed number of
+    # days would drop the current month early in a month)
+    first = now.year * 12 + now.month - 1 - (months - 1)
+    keys = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, first + months)]
+    start = now.replace(year=first // 12, month=first % 12 + 1, day=1, hour=0, minute=0,
+                        second=0, microsecond=0)
     month = _month_key(session)
     counts = dict(session.exec(select(month, func.count()).where(
-        Certificate.issued_at >= live_start).group_by(month)).all())
-    for key in keys:
-        if key < (now - timedelta(days=1)).strftime("%Y-%m"):
-            closed.setdefault(key, counts.get(key, 0))
-    return [(k, closed.get(k, counts.get(k, 0))) for k in keys]
+        Certificate.issued_at >= start).group_by(month)).all())
+    return [(k, counts.get(k, 0)) for k in keys]
 
 
 def dashboard_figures(session, now) -> dict:

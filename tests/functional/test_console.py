@@ -37,7 +37,8 @@ def test_dashboard_counts(browser, make_certificate, runtime):
     page = browser.get("/console/").get_data(as_text=True)
     assert re.search(r'id="stat-sent">1<', page)
     assert re.search(r'id="stat-dead">0<', page)
-    assert "<rect" in page  # the issued-per-month chart
+    month = runtime.now().strftime("%Y-%m")
+    assert f"<title>{month}: 1</title>" in page  # the issued-per-month chart: erika's
     runs = page[page.index('id="job-runs"'):]
     assert "drain_outbox" in runs and "expire_certificates" in runs  # last job runs
 
@@ -199,3 +200,17 @@ def test_role_grant_is_audited(browser, runtime):
         granted = s.exec(select(AuditEvent).where(AuditEvent.trigger == "role_granted",
                                                   AuditEvent.actor == "admin")).one()
         assert granted.data["role"] == "auditor"
+
+
+@pytest.mark.parametrize("day, first, last", [((2026, 1, 2), "2025-02", "2026-01"),
+                                              ((2026, 12, 31), "2026-01", "2026-12")])
+def test_issued_per_month_ends_with_the_current_month(runtime, day, first, last):
+    from datetime import datetime, timezone
+
+    from ra_console.console.dashboard import issued_per_month
+
+    with runtime.session() as s:
+        months = [key for key, _ in issued_per_month(
+            s, datetime(*day, 9, 0, tzinfo=timezone.utc))]
+    assert len(months) == 12 and months[0] == first and months[-1] == last
+    assert months == sorted(set(months))
