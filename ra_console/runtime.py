@@ -95,13 +95,14 @@ class Runtime:
 
     def _refresh(self) -> None:
         from .models import Setting
+        from .services.settings import PAUSE_KEY  # the maintenance banner reads it too
 
         started = self.monotonic()
         try:
             with self.engine.connect() as connection:
                 rows = dict(connection.execute(select(Setting.key, Setting.value).where(
                     or_(Setting.key.like("profile:%"), Setting.key.like("ca:%"),
-                        Setting.key == "issuance_pause"))).all())  # banner: services/settings
+                        Setting.key == PAUSE_KEY))).all())
         except SQLAlchemyError as exc:  # e.g. before `db upgrade`: the configuration holds
             log.warning("setting overrides not read, configuration in force: %s",
                         str(exc).splitlines()[0])
