@@ -14,20 +14,20 @@ import time
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from sqlmodel import select
 
-from ra_console import create_app
-from ra_console.config import load_config
-from ra_console.migrate import upgrade
-from ra_console.pki import localca
-from ra_console.runtime import build_runtime
-from ra_console.services import outbox
+from ra_console.adapters import outbox
+from ra_console.adapters.mail_signer import create_mail_signer
+from ra_console.adapters.migrate import upgrade
+from ra_console.adapters.runtime import build_runtime
+from ra_console.app import create_app
+from ra_console.core.config import load_config
 from ra_console.jobs.sweeps import drain_outbox
 from ra_console.models import Certificate, Mailbox, Person
-from ra_console.seed import seed_demo
-from ra_console.services.mail_signer import create_mail_signer
+from ra_console.pki import localca
+from ra_console.usecases.demo import seed_demo
 from ra_console.workflow.actor import SYSTEM
 from ra_console.workflow.engine import create
-from sqlmodel import select
 
 
 class Sink:

@@ -1,5 +1,5 @@
 """WSGI entry point for gunicorn: `gunicorn 'ra_console.wsgi:app'` (config from RA_* / RA_CONFIG)."""
 
-from . import create_app
+from ra_console.app import create_app
 
 app = create_app()

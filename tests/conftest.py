@@ -17,13 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlmodel import SQLModel
+from support import missing
 
 import ra_console.models  # noqa: F401
-from ra_console.config import load_config
-from ra_console.pki import localca
-from ra_console.runtime import build_runtime
-
-from support import missing
+from ra_console.adapters.runtime import build_runtime
+from ra_console.core.config import load_config
+from ra_console.pki import localca, revocation
 
 PG_URL = os.environ.get("RA_TEST_DATABASE_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -50,9 +49,9 @@ def ca_template(tmp_path_factory) -> Path:
     localca.init_ca(folder, organization="Example University", country="DE",
                     pki_base_url="http://pki.uni.example.org", key_bits=2048, now=START
                     - timedelta(days=1))
-    localca.write_crl(folder, START)
+    revocation.write_crl(folder, START)
+    from ra_console.adapters.mail_signer import create_mail_signer
     from ra_console.pki.profiles import CertificateProfile
-    from ra_console.services.mail_signer import create_mail_signer
 
     create_mail_signer(
         {"pki.local_ca_path": str(folder), "mail.sender": "RA <ra-portal@uni.example.org>",
@@ -135,7 +134,7 @@ def config_overrides() -> dict:
 @pytest.fixture
 def runtime(tmp_path, db_url, ca_template, clock, config_overrides):
     """A migrated database, a private copy of the CA, a frozen clock."""
-    from ra_console.migrate import upgrade
+    from ra_console.adapters.migrate import upgrade
 
     ca_dir = tmp_path / "ca"
     shutil.copytree(ca_template, ca_dir)
@@ -157,7 +156,7 @@ def session(runtime):
 @pytest.fixture
 def seeded(runtime):
     """The demo organisation, institutes and people."""
-    from ra_console.seed import seed_demo
+    from ra_console.usecases.demo import seed_demo
 
     with runtime.session() as session:
         seed_demo(session, idm_domains=runtime.config["organization.idm_domains"],
@@ -168,7 +167,7 @@ def seeded(runtime):
 
 @pytest.fixture
 def app(seeded):
-    from ra_console import create_app
+    from ra_console.app import create_app
 
     app = create_app(runtime=seeded)
     app.config["TESTING"] = True
@@ -239,10 +238,10 @@ def issue_directly(app, new_csr):
     `address` picks the mailbox, else the person's first one."""
     from sqlmodel import select
 
-    from ra_console.auth.current import actor_for
     from ra_console.jobs.sweeps import run_once
     from ra_console.models import Certificate, Mailbox, Person
-    from ra_console.services.requests import create_request
+    from ra_console.usecases.requests import create_request
+    from ra_console.web.current import actor_for
     from ra_console.workflow.engine import fire
 
     runtime = app.extensions["ra_runtime"]

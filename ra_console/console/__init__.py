@@ -7,15 +7,33 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from ..models import (AuditEvent, Certificate, IdentityCheck, Institute, InstituteDomain,
-                      Mailbox, OutboxMessage, Person, RoleAssignment)
-from .csv_import import CsvImportView
-from .dashboard import DashboardView
-from .identity import IdentityCheckView, IdentityDeskView
-from .mailboxes import MailboxView, NameApprovalView
-from .settings import SettingsView
-from .views import (ApprovalView, AuditVerifyView, AuditView, CertificateView, DomainView,
-                    InstituteView, OutboxView, PersonView, RoleView)
+from ra_console.console.csv_import import CsvImportView
+from ra_console.console.dashboard import DashboardView
+from ra_console.console.identity import IdentityCheckView, IdentityDeskView
+from ra_console.console.mailboxes import MailboxView, NameApprovalView
+from ra_console.console.settings import SettingsView
+from ra_console.console.views import (
+    ApprovalView,
+    AuditVerifyView,
+    AuditView,
+    CertificateView,
+    DomainView,
+    InstituteView,
+    OutboxView,
+    PersonView,
+    RoleView,
+)
+from ra_console.models import (
+    AuditEvent,
+    Certificate,
+    IdentityCheck,
+    Institute,
+    InstituteDomain,
+    Mailbox,
+    OutboxMessage,
+    Person,
+    RoleAssignment,
+)
 
 
 def _nonce() -> str:

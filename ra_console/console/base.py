@@ -13,11 +13,11 @@ from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_wtf import FlaskForm
 
-from ..auth.current import current_actor
-from ..db import get_session
-from ..workflow import audit
-
-OPERATOR_ROLES = ("network_contact", "id_verifier", "ra_admin", "auditor")
+from ra_console.core.db import get_session
+from ra_console.web.access import OPERATOR_ROLES
+from ra_console.web.current import current_actor
+from ra_console.web.pages import state_label
+from ra_console.workflow import audit
 
 
 def requires_roles(*roles: str):
@@ -37,7 +37,6 @@ def requires_roles(*roles: str):
 
 class Guarded:
     """Role gate for every console view."""
-
     read_roles: tuple[str, ...] = ("ra_admin", "auditor")
     write_roles: tuple[str, ...] = ("ra_admin",)
 
@@ -63,10 +62,8 @@ class GuardedIndexView(Guarded, AdminIndexView):
 class GuardedView(Guarded, BaseView):
     """A custom (non-model) console page."""
 
-
 class GuardedModelView(Guarded, ModelView):
     """A model list with role-dependent create/edit/delete/export and row-level scope."""
-
     # Flask-WTF's form: the same CSRF token the global CSRFProtect checks on every POST
     # (flask_admin.form.SecureForm makes its own tokens, which CSRFProtect refuses).
     form_base_class = FlaskForm
@@ -124,7 +121,6 @@ class GuardedModelView(Guarded, ModelView):
 def status_label(workflow: str):
     """Column formatter: the state's label in the reader's language."""
     def format_status(view, context, model, name):
-        from ..web import state_label
         return state_label(workflow, model.status)
     return format_status
 

@@ -10,13 +10,14 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from ..auth.current import current_actor
-from ..db import get_session
-from ..services.csv_import import CsvError, apply, plan
-from ..workflow.engine import WorkflowError, fire
-from .base import GuardedView
-from .mailboxes import institutes_of
-from .messages import address_message
+from ra_console.console.base import GuardedView
+from ra_console.console.mailboxes import institutes_of
+from ra_console.core.db import get_session
+from ra_console.usecases.addresses import send_challenge
+from ra_console.usecases.csv_import import CsvError, apply, plan
+from ra_console.web.current import current_actor
+from ra_console.web.messages import address_message
+from ra_console.workflow.state import WorkflowError
 
 
 def csv_error_message(exc: CsvError) -> str:
@@ -88,7 +89,7 @@ class CsvImportView(GuardedView):
             for mailbox in created:
                 try:
                     with session.begin_nested():
-                        fire(session, mailbox, "send_challenge", actor)
+                        send_challenge(session, mailbox, actor)
                     challenged += 1
                 except WorkflowError:
                     pass  # e.g. a functional name still waiting for approval

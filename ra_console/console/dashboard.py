@@ -8,9 +8,9 @@ from flask_admin import expose
 from sqlalchemy import func
 from sqlmodel import select
 
-from ..db import get_session
-from ..models import Certificate, OutboxMessage, Setting
-from .base import GuardedIndexView
+from ra_console.console.base import GuardedIndexView
+from ra_console.core.db import get_session
+from ra_console.models import Certificate, OutboxMessage, Setting
 
 
 def _month_key(session):

@@ -10,13 +10,19 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from ..auth.current import current_actor
-from ..db import get_session
-from ..models import Person
-from ..services.identity import (DOCUMENT_TYPES, DocumentRecord, IdentityError, find_by_code,
-                                 reject, verify)
-from ..workflow.engine import WorkflowError
-from .base import GuardedModelView, GuardedView
+from ra_console.console.base import GuardedModelView, GuardedView
+from ra_console.core.db import get_session
+from ra_console.models import Person
+from ra_console.usecases.identity import (
+    DOCUMENT_TYPES,
+    DocumentRecord,
+    IdentityError,
+    find_by_code,
+    reject,
+    verify,
+)
+from ra_console.web.current import current_actor
+from ra_console.workflow.state import WorkflowError
 
 
 def identity_message(code: str, params: dict | None = None) -> str:

@@ -12,15 +12,22 @@ from markupsafe import Markup, escape
 from sqlmodel import select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 
-from ..auth.current import current_actor
-from ..db import get_session
-from ..models import Institute, Mailbox
-from ..services.addresses import AddressError, MailboxInput, add_mailbox, set_aliases
-from ..workflow.engine import WorkflowError, fire
-from .base import GuardedModelView, status_label
-from .messages import address_message
-from .revoke_all import RevokeAllMixin
-from .workflow_actions import WorkflowActionsMixin
+from ra_console.console.base import GuardedModelView, status_label
+from ra_console.console.revoke_all import RevokeAllMixin
+from ra_console.console.workflow_actions import WorkflowActionsMixin
+from ra_console.core.db import get_session
+from ra_console.models import Institute, Mailbox
+from ra_console.usecases.addresses import (
+    AddressError,
+    MailboxInput,
+    add_mailbox,
+    send_challenge,
+    set_aliases,
+)
+from ra_console.web.current import current_actor
+from ra_console.web.messages import address_message
+from ra_console.workflow import audit
+from ra_console.workflow.state import WorkflowError
 
 
 class MailboxForm(FlaskForm):
@@ -180,7 +187,6 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
             return redirect(url_for(".actions_view", row_id=row_id))
         row.name_approved_by, row.name_approved_at = actor.username, session.info[
             "runtime"].now()
-        from ..workflow import audit
         audit.append_event(session, entity_type="mailbox", entity_id=row.public_id,
                            trigger="approve_name", actor=actor.username, role="ra_admin",
                            ip=actor.ip, data={"display_name": row.display_name})
@@ -198,7 +204,7 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
                 continue
             row = session.exec(select(Mailbox).where(Mailbox.id == visible.id)).one()
             try:
-                fire(session, row, "send_challenge", actor)
+                send_challenge(session, row, actor)
                 session.commit()
                 sent += 1
             except WorkflowError:
@@ -211,7 +217,6 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
 
 class NameApprovalView(MailboxView):
     """Functional mailboxes whose display name waits for an RA admin's approval."""
-
     read_roles = ("ra_admin", "auditor")
     write_roles = ("ra_admin",)
     allow_create = allow_edit = False

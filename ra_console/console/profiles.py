@@ -5,8 +5,6 @@ start-up rules, and every change is an audit event. Secrets stay in the environm
 
 from __future__ import annotations
 
-import re
-
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
@@ -14,13 +12,15 @@ from flask_wtf import FlaskForm
 from sqlalchemy import or_
 from sqlmodel import select
 
-from .. import overrides
-from ..auth.current import current_actor
-from ..db import get_session
-from ..models import Setting
-from ..overrides import CA_KEYS, CA_NAMES, CA_SECRETS, OverrideError
-from ..services import settings as stored
-from .base import _main_role
+from ra_console.adapters import overrides
+from ra_console.adapters.overrides import CA_KEYS, CA_NAMES, CA_SECRETS, OverrideError
+from ra_console.adapters.settings import ca_override, profile_override
+from ra_console.console.base import _main_role
+from ra_console.core.db import get_session
+from ra_console.models import Setting
+from ra_console.usecases import settings as stored
+from ra_console.web.current import current_actor
+from ra_console.web.messages import rule_message
 
 
 def field_label(name: str) -> str:
@@ -36,58 +36,10 @@ def field_label(name: str) -> str:
     }.get(name, name)
 
 
-# The rules' messages (pki/profiles.py, config.py, overrides.py) in the reader's language.
-_PROBLEMS = [
-    (r"must be a whole number between (?P<low>\d+) and (?P<high>\d+)",
-     lambda low, high: _("must be a whole number between %(low)s and %(high)s", low=low,
-                         high=high)),
-    (r"must be a non-empty list", lambda: _("must not be empty")),
-    (r"unsupported algorithm (?P<value>.+)",
-     lambda value: _("unsupported key algorithm %(value)s (RSA-2048 to RSA-8192)",
-                     value=value)),
-    (r"unsupported attribute (?P<value>.+)",
-     lambda value: _("unsupported attribute %(value)s (C, ST, L, O, OU, "
-                     "organizationIdentifier)", value=value)),
-    (r"attribute (?P<value>.+) given twice",
-     lambda value: _("attribute %(value)s given twice", value=value)),
-    (r"(?P<attr>\w+) must be a non-empty trimmed string",
-     lambda attr: _("%(attr)s must not be empty", attr=attr)),
-    (r"(?P<attr>\w+) longer than (?P<limit>\d+)",
-     lambda attr, limit: _("%(attr)s is longer than %(limit)s characters", attr=attr,
-                           limit=limit)),
-    (r"must be empty for mailbox-validated profiles",
-     lambda: _("must be empty for mailbox-validated profiles (no organisation data)")),
-    (r"sponsor-validated needs (?P<attrs>.+)",
-     lambda attrs: _("sponsor-validated profiles need %(attrs)s", attrs=attrs)),
-    (r"C must be a two-letter country code", lambda: _("C must be a two-letter country code")),
-    (r"organizationIdentifier must look like .*",
-     lambda: _("organizationIdentifier must look like 'VATDE-DE123456789'")),
-    (r"organizationIdentifier country differs from C",
-     lambda: _("the country in organizationIdentifier differs from C")),
-    (r"(?P<attr>\w+) needs C as well", lambda attr: _("%(attr)s needs C as well", attr=attr)),
-    (r"unknown CA .*", lambda: _("unknown CA (local, harica or sectigo)")),
-    (r"must be of type int, got .*", lambda: _("must be a whole number")),
-    (r"must be of type .*", lambda: _("has the wrong type")),
-    (r"must be one of .*", lambda: _("is not one of the choices")),
-    (r"must be greater than 0", lambda: _("must be greater than 0")),
-    (r"must list 'profile=CA type' entries",
-     lambda: _("each line must read profile=CA type")),
-    (r"must start with https://", lambda: _("must start with https:// (or http://)")),
-    (r"cannot be read \((?P<reason>.*)\)",
-     lambda reason: _("the file cannot be read (%(reason)s)", reason=reason)),
-]
-
-
-def problem_text(problem: str) -> str:
-    for pattern, message in _PROBLEMS:
-        match = re.fullmatch(pattern, problem, re.DOTALL)
-        if match:
-            return message(**match.groupdict())
-    return problem
-
-
-def field_error(field: str, problem: str) -> str:
-    return _("%(field)s: %(problem)s", field=field_label(field), problem=problem_text(problem))
+def field_error(field: str, code: str, params: dict | None = None) -> str:
+    """A refused value, named by its field, in the reader's language."""
+    return _("%(field)s: %(problem)s", field=field_label(field),
+             problem=rule_message(code, params))
 
 
 class FormError(Exception):
@@ -101,7 +53,7 @@ def _whole_number(form, key: str, errors: dict) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        errors[key] = field_error(key, "must be of type int, got str")
+        errors[key] = field_error(key, "wrong_type", {"expected": "int", "got": "str"})
         return None
 
 
@@ -217,7 +169,7 @@ class ProfileEditing:
             ca_names=CA_NAMES, may_write=self.may_write, labels=field_label,
             configured=profile_form_values(*overrides.profile_with_ca(
                 profile, runtime.config["profiles"][profile])),
-            override=stored.profile_override(session, profile)), 400 if errors else 200
+            override=profile_override(session, profile)), 400 if errors else 200
 
     @expose("/ca/<ca>", methods=["GET", "POST"])
     def edit_ca(self, ca):
@@ -241,7 +193,7 @@ class ProfileEditing:
             errors=errors, may_write=self.may_write, labels=field_label,
             configured=ca_form_values(runtime.config, ca),
             secrets=secrets_state(runtime.config, ca),
-            override=stored.ca_override(session, ca)), 400 if errors else 200
+            override=ca_override(session, ca)), 400 if errors else 200
 
     def _post(self, session, runtime, form, key: str, values: dict, save, *, saved: str,
               reset: str):
@@ -260,7 +212,7 @@ class ProfileEditing:
         except FormError as exc:
             return None, typed, exc.errors
         except OverrideError as exc:
-            return None, typed, {exc.field: field_error(exc.field, exc.problem)}
+            return None, typed, {exc.field: field_error(exc.field, exc.code, exc.params)}
         return self._saved(session, runtime, saved), typed, {}
 
     def _saved(self, session, runtime, message: str):

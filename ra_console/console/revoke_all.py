@@ -8,12 +8,13 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlmodel import select
 
-from ..auth.current import current_actor
-from ..db import get_session
-from ..models import Certificate
-from ..services.certificates import REASON_FLAGS, revoke_all
-from ..workflow.engine import WorkflowError
-from .base import requires_roles
+from ra_console.console.base import requires_roles
+from ra_console.core.db import get_session
+from ra_console.models import Certificate
+from ra_console.pki.revocation import REASON_FLAGS
+from ra_console.usecases.certificates import revoke_all
+from ra_console.web.current import current_actor
+from ra_console.workflow.state import WorkflowError
 
 ADMIN_REASONS = ("keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation",
                  "privilegeWithdrawn", "unspecified")

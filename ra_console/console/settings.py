@@ -8,11 +8,12 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from ..auth.current import current_actor
-from ..db import get_session
-from ..services.settings import IssuancePause, issuance_pause, set_issuance_pause
-from .base import GuardedView
-from .profiles import ProfileEditing
+from ra_console.adapters.settings import IssuancePause, issuance_pause
+from ra_console.console.base import GuardedView
+from ra_console.console.profiles import ProfileEditing
+from ra_console.core.db import get_session
+from ra_console.usecases.settings import set_issuance_pause
+from ra_console.web.current import current_actor
 
 
 class SettingsView(ProfileEditing, GuardedView):

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from flask import flash, url_for
-from flask_admin.model.template import LinkRowAction
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.model.template import LinkRowAction
 from flask_babel import gettext as _, lazy_gettext
 from sqlalchemy.orm import defer
 from wtforms import SelectChoice, SelectField
 
-from ..auth.current import current_actor
-from ..db import get_session
-from ..models import Certificate, Mailbox
-from ..services import outbox
-from ..workflow.audit import verify_chain
-from .base import GuardedModelView, GuardedView, status_label
-from .revoke_all import RevokeAllMixin
-from .workflow_actions import WorkflowActionsMixin
+from ra_console.adapters import outbox
+from ra_console.console.base import GuardedModelView, GuardedView, status_label
+from ra_console.console.revoke_all import RevokeAllMixin
+from ra_console.console.workflow_actions import WorkflowActionsMixin
+from ra_console.core.db import get_session
+from ra_console.models import Certificate, Mailbox, MailboxAddress
+from ra_console.pki.revocation import REASON_FLAGS
+from ra_console.web.current import current_actor
+from ra_console.workflow import audit
+from ra_console.workflow.audit import verify_chain
 
 
 def _institute_scope(view, query, column):
@@ -29,7 +31,6 @@ def _institute_scope(view, query, column):
 
 class ApprovalView(WorkflowActionsMixin, GuardedModelView):
     """Requests waiting for an RA admin's approval (four eyes: never one's own)."""
-
     read_roles = ("ra_admin", "auditor")
     column_list = ["public_id", "addresses", "common_name", "profile", "key_algorithm",
                    "created_at"]
@@ -101,7 +102,6 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
 
     def before_fire(self, session, row, trigger, comment):
         if trigger == "revoke":
-            from ..services.certificates import REASON_FLAGS
             row.revocation_reason = comment if comment in REASON_FLAGS else "unspecified"
             row.revoked_at = session.info["runtime"].now()
 
@@ -124,7 +124,6 @@ def _address_match(pattern: str):
     from sqlalchemy import ARRAY, Integer, any_, bindparam, false
     from sqlmodel import select
 
-    from ..models import MailboxAddress
 
     session = get_session()
     matching = select(MailboxAddress.mailbox_id).where(MailboxAddress.address.ilike(pattern))
@@ -182,7 +181,6 @@ class RoleView(GuardedModelView):
         self._audit("role_revoked", model)
 
     def _audit(self, trigger, model):
-        from ..workflow import audit
         actor = current_actor()
         session = get_session()
         audit.append_event(session, entity_type="role", entity_id=str(model.person_id),

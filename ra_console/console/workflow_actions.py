@@ -10,11 +10,12 @@ from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import TextAreaField
 
-from ..auth.current import current_actor
-from ..db import get_session
-from ..workflow.engine import WorkflowError, available, fire, workflow_of
-from ..workflow.diagram import mermaid
-from ..workflow.svg import render as render_svg
+from ra_console.core.db import get_session
+from ra_console.usecases.transitions import perform
+from ra_console.web.current import current_actor
+from ra_console.workflow.diagram import mermaid
+from ra_console.workflow.state import WorkflowError, available, workflow_of
+from ra_console.workflow.svg import render as render_svg
 
 
 class ActionForm(FlaskForm):
@@ -59,7 +60,7 @@ class WorkflowActionsMixin:
         session = get_session()
         try:
             self.before_fire(session, row, trigger, form.comment.data or "")
-            fire(session, row, trigger, current_actor(), comment=form.comment.data or "")
+            perform(session, row, trigger, current_actor(), comment=form.comment.data or "")
             session.commit()
         except WorkflowError as exc:
             session.rollback()

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import current_app
 from sqlmodel import Session, select
 
-from ..models import (AuditEvent, Certificate, Challenge, Mailbox, MailboxAddress,
-                      OutboxMessage, Person)
-from ..pki.bundles import certificate_matches_public_key
-from ..pki.certificates import SubjectSpec
-from ..pki.lint import lint_certificate
-from ..services import mail
-from ..services.ca import CAResult, Order
-from ..services.ca.checks import Problem, check_received
-from ..services.ca.registry import connector_for, trust_anchors
-from ..services.outbox import RetryLater, enqueue
-from ..services.settings import issuance_pause
-from ..workflow.actor import SYSTEM
-from ..workflow.engine import fire
+from ra_console.adapters import mail
+from ra_console.adapters.ca import Order
+from ra_console.adapters.ca.registry import connector_for
+from ra_console.adapters.challenges import token_for
+from ra_console.adapters.directory import LdapDirectory, NoEntry
+from ra_console.adapters.outbox import RetryLater
+from ra_console.adapters.settings import issuance_pause
+from ra_console.models import (
+    AuditEvent,
+    Certificate,
+    Challenge,
+    Mailbox,
+    MailboxAddress,
+    OutboxMessage,
+    Person,
+    RoleAssignment,
+)
+from ra_console.pki.certificates import SubjectSpec
+from ra_console.usecases.issuance import apply_result
 
 
 def _certificate(session: Session, message: OutboxMessage) -> Certificate:
@@ -41,65 +45,6 @@ def order_for(cert: Certificate, runtime) -> Order:
                                      tuple(cert.addresses)))
 
 
-def apply_result(session: Session, cert: Certificate, ca_name: str, result: CAResult) -> None:
-    """Move a sent request on according to the CA's answer (in the caller's transaction)."""
-    cert.ca_name, cert.ca_ref = ca_name, result.ref or cert.ca_ref
-    if result.status == "issued":
-        runtime = session.info.get("runtime") or _runtime()
-        problems = store_issued(cert, result, runtime.now(), trust_anchors(runtime, ca_name))
-        if problems:
-            reason = "the certificate from the CA failed the RA's checks: " + "; ".join(
-                p.message for p in problems)
-            fire(session, cert, "reject", SYSTEM, reason=reason[:1000])
-            _alert(session, cert, "refused", result, [p.as_finding() for p in problems])
-            return
-        fire(session, cert, "issue", SYSTEM, serial=cert.serial)
-        errors = [f for f in cert.lint_findings if f["severity"] in ("FATAL", "ERROR")]
-        if errors:
-            _alert(session, cert, "lint", result, errors)
-    elif result.status == "rejected":
-        fire(session, cert, "reject", SYSTEM, reason=result.reason or "rejected by the CA")
-
-
-def store_issued(cert: Certificate, result: CAResult, now, anchors=None) -> list[Problem]:
-    """Check what the CA returned (key, addresses, name, chain) and keep it only if all is
-    right; returns the problems (a wrong key, for one, is refused outright)."""
-    leaf = x509.load_pem_x509_certificate(result.cert_pem.encode())
-    chain = x509.load_pem_x509_certificates(result.chain_pem.encode()) if result.chain_pem \
-        else []
-    problems = check_received(cert, leaf, chain, list(anchors or []), now)
-    if problems:
-        cert.lint_findings = [p.as_finding() for p in problems]
-        return problems
-    csr = x509.load_pem_x509_csr(cert.csr_pem.encode())
-    spki = csr.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    if not certificate_matches_public_key(leaf, spki):  # checked above; never deliver another
-        raise ValueError("the CA returned a certificate for a different public key")
-    cert.serial = format(leaf.serial_number, "x")
-    cert.not_before, cert.not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
-    cert.cert_pem, cert.chain_pem = result.cert_pem, result.chain_pem
-    cert.issued_at = now
-    cert.lint_findings = [
-        {"severity": f.severity, "code": f.code, "message": f.message}
-        for f in lint_certificate(leaf.public_bytes(Encoding.DER))
-    ]
-    return []
-
-
-def _alert(session: Session, cert: Certificate, kind: str, result: CAResult,
-           findings: list[dict]) -> None:
-    """Tell the RA admins (through the outbox) about a certificate that needs a look."""
-    serial = ""
-    if result.cert_pem:
-        serial = format(x509.load_pem_x509_certificate(
-            result.cert_pem.encode()).serial_number, "x")
-    enqueue(session, "mail.alert", {
-        "certificate": cert.public_id, "kind": kind, "serial": serial,
-        "ca": cert.ca_name or "", "ca_ref": cert.ca_ref or "",
-        "problems": [f"{f['severity']} {f['code']}: {f['message']}" for f in findings]},
-        f"mail.alert:{kind}:{cert.public_id}")
-
-
 def handle_ca_submit(session: Session, message: OutboxMessage) -> None:
     cert = _certificate(session, message)
     if cert.status != "sent":  # rejected or withdrawn meanwhile: nothing to send
@@ -111,7 +56,7 @@ def handle_ca_submit(session: Session, message: OutboxMessage) -> None:
     # A remote connector first asks the CA whether it already has this order (a previous
     # attempt may have reached it without its answer reaching us), then submits.
     result = connector_for(runtime, ca_name).submit(order_for(cert, runtime))
-    apply_result(session, cert, ca_name, result)
+    apply_result(session, runtime, cert, ca_name, result)
 
 
 def handle_ca_revoke(session: Session, message: OutboxMessage) -> None:
@@ -161,8 +106,6 @@ def handle_mail(session: Session, message: OutboxMessage) -> None:
 
 def handle_challenge_mail(session: Session, message: OutboxMessage) -> None:
     """The signed challenge, sent only to the address being confirmed (SBR §3.2.2.2)."""
-    from ..services.addresses import token_for
-
     challenge = session.exec(select(Challenge).where(
         Challenge.public_id == message.payload["challenge"])).first()
     if challenge is None or challenge.redeemed_at or challenge.superseded_at:
@@ -198,7 +141,6 @@ def alert_recipients(session: Session, config: dict) -> list[str]:
     """Configured alert addresses, else the IdM addresses of every RA admin."""
     if config["alerts.recipients"]:
         return list(config["alerts.recipients"])
-    from ..models import RoleAssignment
 
     rows = session.exec(select(MailboxAddress.address).join(
         Mailbox, Mailbox.id == MailboxAddress.mailbox_id).join(
@@ -238,7 +180,6 @@ def handle_offboarding_mail(session: Session, message: OutboxMessage) -> None:
 
 
 def handle_directory_publish(session: Session, message: OutboxMessage) -> None:
-    from ..services.directory import LdapDirectory, NoEntry
 
     cert = _certificate(session, message)
     if cert.status != "issued":  # revoked or expired before it got there
@@ -252,7 +193,6 @@ def handle_directory_publish(session: Session, message: OutboxMessage) -> None:
 
 
 def handle_directory_unpublish(session: Session, message: OutboxMessage) -> None:
-    from ..services.directory import LdapDirectory
 
     cert = _certificate(session, message)
     dn = LdapDirectory(_runtime().config).unpublish(cert)

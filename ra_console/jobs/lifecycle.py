@@ -24,13 +24,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
-from ..db import is_sqlite, session_now
-from ..models import Certificate, Mailbox, OutboxMessage, Person
-from ..services import certificates as certs
-from ..services.outbox import enqueue
-from ..services.requests import has_status
-from ..workflow.actor import SYSTEM
-from ..workflow.engine import WorkflowError
+from ra_console.adapters.outbox import enqueue
+from ra_console.core.db import is_sqlite, session_now
+from ra_console.models import Certificate, Mailbox, OutboxMessage, Person
+from ra_console.queries.addresses import deactivation_recipients
+from ra_console.queries.requests import has_status
+from ra_console.usecases import certificates as certs
+from ra_console.workflow.actor import SYSTEM
+from ra_console.workflow.state import WorkflowError
 
 log = logging.getLogger(__name__)
 OPEN = ("pending_approval", "sent")
@@ -95,7 +96,6 @@ def entitlement_lost(mailbox: Mailbox | None, person: Person, runtime
 
 
 def _notify(session, cert: Certificate, why: str, reason: str, revoke_on) -> None:
-    from ..services.addresses import deactivation_recipients
 
     mailbox = session.get(Mailbox, cert.mailbox_id)
     for address, lang in deactivation_recipients(session, mailbox):

@@ -7,7 +7,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from .sweeps import SWEEPS, run_sweep
+from ra_console.jobs.sweeps import SWEEPS, run_sweep
 
 log = logging.getLogger(__name__)
 

@@ -7,18 +7,17 @@ from datetime import timedelta
 from pathlib import Path
 
 from cryptography import x509
-
 from sqlalchemy import func
 from sqlmodel import select
 
-from ..models import Certificate
-from ..pki import localca
-from ..services import outbox
-from ..services.ca.registry import connector_for
-from ..workflow.actor import SYSTEM
-from ..workflow.engine import WorkflowError, fire
-from .handlers import HANDLERS, apply_result
-from .lifecycle import offboard_certificates, send_expiry_reminders
+from ra_console.adapters import outbox
+from ra_console.adapters.ca.registry import connector_for
+from ra_console.jobs.handlers import HANDLERS
+from ra_console.jobs.lifecycle import offboard_certificates, send_expiry_reminders
+from ra_console.models import Certificate, IdentityCheck, Setting
+from ra_console.pki import revocation
+from ra_console.usecases.issuance import apply_result, expire_certificate, expire_identity_check
+from ra_console.workflow.state import WorkflowError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ def poll_ca(runtime) -> int:
             try:
                 result = connector_for(runtime, cert.ca_name).poll(cert.ca_ref)
                 if result.status != "pending":
-                    apply_result(session, cert, cert.ca_name, result)
+                    apply_result(session, runtime, cert, cert.ca_name, result)
                     session.commit()
                     moved += 1
             except Exception as exc:  # noqa: BLE001 - the next sweep tries again
@@ -71,7 +70,7 @@ def expire_certificates(runtime) -> int:
         with runtime.session() as session:
             cert = session.get(Certificate, cert_id)
             try:
-                fire(session, cert, "expire", SYSTEM)
+                expire_certificate(session, cert)
                 session.commit()
             except WorkflowError:  # changed meanwhile (e.g. revoked): nothing to do
                 session.rollback()
@@ -88,14 +87,12 @@ def refresh_crl(runtime) -> int:
         last = x509.load_der_x509_crl(crl_file.read_bytes()).last_update_utc
         if runtime.now() - last < timedelta(hours=runtime.config["pki.crl_refresh_hours"]):
             return 0
-    localca.write_crl(folder, runtime.now())
+    revocation.write_crl(folder, runtime.now())
     return 1
 
 
 def expire_identities(runtime) -> int:
     """Verified identity checks past their validity expire; the legal name goes with them."""
-    from ..models import IdentityCheck, Person
-
     with runtime.session() as session:
         ids = session.exec(select(IdentityCheck.id).where(
             IdentityCheck.status == "verified",
@@ -104,14 +101,10 @@ def expire_identities(runtime) -> int:
         with runtime.session() as session:
             check = session.get(IdentityCheck, check_id)
             try:
-                fire(session, check, "expire", SYSTEM)
+                expire_identity_check(session, check)
+                session.commit()
             except WorkflowError:
                 session.rollback()
-                continue
-            person = session.get(Person, check.person_id)
-            if person.legal_surname == check.legal_surname:
-                person.legal_given_name = person.legal_surname = None
-            session.commit()
     return len(ids)
 
 
@@ -139,7 +132,6 @@ def run_sweep(runtime, name: str) -> int:
 
 
 def _record_run(runtime, name: str, started, count: int | None, error: str | None) -> None:
-    from ..models import Setting
 
     with runtime.session() as session:
         setting = session.get(Setting, f"job:{name}") or Setting(key=f"job:{name}")

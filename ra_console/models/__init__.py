@@ -1,13 +1,13 @@
 """SQLModel tables; importing this package registers every table on SQLModel.metadata."""
 
-from .audit import AuditEvent, AuditHead
-from .certificate import Certificate
-from .challenge import Challenge
-from .identity import IdentityCheck
-from .mailbox import Mailbox, MailboxAddress
-from .organization import Institute, InstituteDomain, Person, RoleAssignment
-from .outbox import OutboxMessage
-from .setting import Setting
+from ra_console.models.audit import AuditEvent, AuditHead
+from ra_console.models.certificate import Certificate
+from ra_console.models.challenge import Challenge
+from ra_console.models.identity import IdentityCheck
+from ra_console.models.mailbox import Mailbox, MailboxAddress
+from ra_console.models.organization import Institute, InstituteDomain, Person, RoleAssignment
+from ra_console.models.outbox import OutboxMessage
+from ra_console.models.setting import Setting
 
 __all__ = [
     "AuditEvent", "AuditHead", "Certificate", "Challenge", "IdentityCheck", "Institute",

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Optional
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from ._types import json_field, long_text, public_id_field, text, timestamp, utcnow
+from ra_console.models._types import json_field, long_text, public_id_field, text, timestamp, utcnow
 
 
 class Certificate(SQLModel, table=True):

@@ -7,7 +7,7 @@ from typing import Optional
 
 from sqlmodel import Field, SQLModel
 
-from ._types import public_id_field, text, timestamp, utcnow
+from ra_console.models._types import public_id_field, text, timestamp, utcnow
 
 
 class Challenge(SQLModel, table=True):

@@ -6,7 +6,7 @@ from typing import ClassVar, Optional
 from sqlalchemy import Date
 from sqlmodel import Field, SQLModel
 
-from ._types import public_id_field, text, timestamp, utcnow
+from ra_console.models._types import public_id_field, text, timestamp, utcnow
 
 
 class IdentityCheck(SQLModel, table=True):

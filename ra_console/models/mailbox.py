@@ -7,8 +7,8 @@ from typing import ClassVar, Optional
 from sqlalchemy import Index
 from sqlmodel import Field, Relationship, SQLModel
 
-from ._types import public_id_field, text, timestamp, utcnow
-from .organization import Institute, Person  # noqa: F401  (relationship targets)
+from ra_console.models._types import public_id_field, text, timestamp, utcnow
+from ra_console.models.organization import Institute, Person  # noqa: F401  (relationship targets)
 
 
 class Mailbox(SQLModel, table=True):

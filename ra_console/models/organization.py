@@ -8,7 +8,7 @@ from typing import Optional
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ._types import public_id_field, text, timestamp, utcnow
+from ra_console.models._types import public_id_field, text, timestamp, utcnow
 
 
 class Institute(SQLModel, table=True):

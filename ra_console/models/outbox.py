@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from sqlmodel import Field, SQLModel
 
-from ._types import json_field, text, timestamp, utcnow
+from ra_console.models._types import json_field, text, timestamp, utcnow
 
 
 class OutboxMessage(SQLModel, table=True):

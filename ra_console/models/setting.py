@@ -6,7 +6,7 @@ from typing import Any, Optional
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from ._types import json_field, text, timestamp, utcnow
+from ra_console.models._types import json_field, text, timestamp, utcnow
 
 
 class Setting(SQLModel, table=True):

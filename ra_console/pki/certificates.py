@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
-from ._common import (
+from ra_console.pki._common import (
     authority_key_id,
     ca_issuers,
     crl_distribution_points,
@@ -19,10 +18,8 @@ from ._common import (
     random_serial,
     utc_seconds,
 )
-from .profiles import CertificateProfile
-
-if TYPE_CHECKING:
-    from .localca import IssuingCA
+from ra_console.pki.localca import IssuingCA
+from ra_console.pki.profiles import CertificateProfile
 
 _ATTRIBUTE_OIDS = {
     "C": NameOID.COUNTRY_NAME,
@@ -40,7 +37,6 @@ _UB_NAME = 64  # ub-common-name, ub-surname is larger but CN must fit too
 @dataclass(frozen=True)
 class SubjectSpec:
     """The person-dependent part of the subject plus the addresses for the SAN."""
-
     given_name: str | None
     surname: str | None
     common_name: str | None

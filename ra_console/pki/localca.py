@@ -18,18 +18,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ._common import (
+from ra_console.pki._common import (
     authority_key_id,
-    load_private_key_file,
     ca_issuers,
     check_ca_name,
     crl_distribution_points,
+    load_private_key_file,
     pki_url,
     random_serial,
     utc_seconds,
     write_atomic,
 )
-from .profiles import POLICY_OIDS
+from ra_console.pki.profiles import POLICY_OIDS
 
 ROOT_DAYS = 20 * 365 + 5
 ISSUING_DAYS = 10 * 365 + 2
@@ -209,11 +209,3 @@ def chain_for(ca: IssuingCA) -> list[x509.Certificate]:
     """[issuing, root], the order a chain file or PKCS#7 bundle expects."""
     return [ca.certificate, ca.root_certificate]
 
-
-# Revocation lives in its own module; re-exported so callers find it here.
-from .revocation import RevokedEntry, build_crl, load_revoked, revoke, write_crl  # noqa: E402
-
-__all__ = [
-    "IssuingCA", "RevokedEntry", "build_crl", "chain_for", "init_ca", "load_ca",
-    "load_revoked", "load_root_key", "revoke", "write_crl",
-]

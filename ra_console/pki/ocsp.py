@@ -14,9 +14,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from ._common import utc_seconds
-from .localca import load_ca
-from .revocation import load_revoked
+from ra_console.pki._common import utc_seconds
+from ra_console.pki.lint import Finding, _findings
+from ra_console.pki.localca import load_ca
+from ra_console.pki.revocation import load_revoked
 
 OCSP_VALID_HOURS = 4 * 24
 
@@ -79,10 +80,8 @@ def respond(directory, request_der: bytes, now: datetime,
 def lint_response(response_der: bytes) -> list:
     """pkilint's RFC 6960 checks of an OCSP response (list of lint.Finding)."""
     from pkilint import loader, pkix
-    from pkilint.pkix import extension, name
-    from pkilint.pkix import ocsp as pkilint_ocsp
+    from pkilint.pkix import extension, name, ocsp as pkilint_ocsp
 
-    from .lint import Finding, _findings
 
     try:
         doc = loader.load_der_ocsp_response(response_der, "ocsp")

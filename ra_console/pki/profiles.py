@@ -33,9 +33,46 @@ _FIELDS = (
 )
 
 
+# Why a profile value is refused: code -> English text (logs, start-up errors). The console
+# shows the same rule in the reader's language from the code (web/messages.py).
+PROBLEMS = {
+    "not_text": "must be a non-empty string",
+    "not_a_choice": "must be one of %(choices)s",
+    "not_bool": "must be true or false",
+    "between": "must be a whole number between %(low)s and %(high)s",
+    "empty_list": "must be a non-empty list",
+    "not_list": "must be a list",
+    "algorithm": "unsupported algorithm %(value)s",
+    "not_pairs": "must be a tuple of (attribute, value) pairs",
+    "not_attribute_mapping": "must be a mapping of attribute to value",
+    "attribute": "unsupported attribute %(value)s",
+    "attribute_twice": "attribute %(value)s given twice",
+    "attribute_empty": "%(attr)s must be a non-empty trimmed string",
+    "attribute_too_long": "%(attr)s longer than %(limit)s",
+    "mailbox_subject": "must be empty for mailbox-validated profiles",
+    "sponsor_needs": "sponsor-validated needs %(attrs)s",
+    "country_code": "C must be a two-letter country code",
+    "org_identifier": "organizationIdentifier must look like 'VATDE-DE123456789'",
+    "org_identifier_country": "organizationIdentifier country differs from C",
+    "needs_country": "%(attr)s needs C as well",
+    "not_mapping": "must be a mapping",
+    "unknown_key": "unknown profile key",
+    "missing": "missing",
+}
+
+
+class ProfileError(ValueError):
+    """A profile value breaks a rule: `field`, `code` (a key of PROBLEMS) and `params`."""
+
+    def __init__(self, field: str, code: str, **params):
+        self.field, self.code, self.params = field, code, params
+        self.text = PROBLEMS[code] % params
+        super().__init__(f"{field}: {self.text}")
+
+
 @dataclass(frozen=True)
 class CertificateProfile:
-    """A configured certificate type; invalid values raise ValueError naming the field."""
+    """A configured certificate type; invalid values raise ProfileError naming the field."""
 
     name: str
     validation: str
@@ -47,13 +84,13 @@ class CertificateProfile:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
-            raise ValueError("name: must be a non-empty string")
+            raise ProfileError("name", "not_text")
         if self.validation not in POLICY_OIDS:
-            raise ValueError(f"validation: must be one of {sorted(POLICY_OIDS)}")
+            raise ProfileError("validation", "not_a_choice", choices=", ".join(sorted(POLICY_OIDS)))
         _check_int("validity_days", self.validity_days, 1, MAX_VALIDITY_DAYS)
         _check_int("renewal_window_days", self.renewal_window_days, 0, self.validity_days - 1)
         if not isinstance(self.approval_required, bool):
-            raise ValueError("approval_required: must be true or false")
+            raise ProfileError("approval_required", "not_bool")
         _check_key_algorithms(self.key_algorithms)
         _check_fixed_subject(self.validation, self.fixed_subject)
 
@@ -71,70 +108,69 @@ class CertificateProfile:
 def _check_int(key: str, value, low: int, high: int) -> None:
     # bool is an int subclass; "true" for a day count is a config mistake
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{key}: must be a whole number between {low} and {high}")
+        raise ProfileError(key, "between", low=low, high=high)
 
 
 def _check_key_algorithms(algorithms) -> None:
     if not isinstance(algorithms, tuple) or not algorithms:
-        raise ValueError("key_algorithms: must be a non-empty list")
+        raise ProfileError("key_algorithms", "empty_list")
     for algorithm in algorithms:
         match = _KEY_ALGORITHM_RE.fullmatch(algorithm) if isinstance(algorithm, str) else None
         bits = int(match.group(1)) if match else 0
         # SBR §6.1.5: RSA ≥ 2048 with a modulus length divisible by 8
         if bits < 2048 or bits % 8 or bits > 8192:
-            raise ValueError(f"key_algorithms: unsupported algorithm {algorithm!r}")
+            raise ProfileError("key_algorithms", "algorithm", value=repr(algorithm))
 
 
 def _check_fixed_subject(validation: str, pairs) -> None:
     if not isinstance(pairs, tuple):
-        raise ValueError("fixed_subject: must be a tuple of (attribute, value) pairs")
+        raise ProfileError("fixed_subject", "not_pairs")
     seen: dict[str, str] = {}
     for pair in pairs:
         if not (isinstance(pair, tuple) and len(pair) == 2):
-            raise ValueError("fixed_subject: must be a tuple of (attribute, value) pairs")
+            raise ProfileError("fixed_subject", "not_pairs")
         attr, value = pair
         if attr not in FIXED_ATTRIBUTES:
-            raise ValueError(f"fixed_subject: unsupported attribute {attr!r}")
+            raise ProfileError("fixed_subject", "attribute", value=repr(attr))
         if attr in seen:
-            raise ValueError(f"fixed_subject: attribute {attr!r} given twice")
+            raise ProfileError("fixed_subject", "attribute_twice", value=repr(attr))
         if not isinstance(value, str) or value != value.strip() or not value:
-            raise ValueError(f"fixed_subject: {attr} must be a non-empty trimmed string")
+            raise ProfileError("fixed_subject", "attribute_empty", attr=attr)
         if len(value) > FIXED_ATTRIBUTES[attr]:
-            raise ValueError(f"fixed_subject: {attr} longer than {FIXED_ATTRIBUTES[attr]}")
+            raise ProfileError("fixed_subject", "attribute_too_long", attr=attr,
+                               limit=FIXED_ATTRIBUTES[attr])
         seen[attr] = value
     if validation == "mailbox" and seen:
         # mailbox-validated certificates must not carry organisation data (SBR §7.1.4.2.2)
-        raise ValueError("fixed_subject: must be empty for mailbox-validated profiles")
+        raise ProfileError("fixed_subject", "mailbox_subject")
     if validation == "sponsor":
         missing = [a for a in SPONSOR_REQUIRED if a not in seen]
         if missing:
-            raise ValueError(f"fixed_subject: sponsor-validated needs {', '.join(missing)}")
+            raise ProfileError("fixed_subject", "sponsor_needs", attrs=", ".join(missing))
     country = seen.get("C")
     if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
-        raise ValueError("fixed_subject: C must be a two-letter country code")
+        raise ProfileError("fixed_subject", "country_code")
     org_id = seen.get("organizationIdentifier")
     if org_id is not None:
         match = _ORG_ID_RE.fullmatch(org_id)
         if not match:
-            raise ValueError(
-                "fixed_subject: organizationIdentifier must look like 'VATDE-DE123456789'"
-            )
+            raise ProfileError("fixed_subject", "org_identifier")
         if country and match["country"] not in (country, "XG"):
-            raise ValueError("fixed_subject: organizationIdentifier country differs from C")
+            raise ProfileError("fixed_subject", "org_identifier_country")
     for attr in ("ST", "L"):
         if attr in seen and country is None:
-            raise ValueError(f"fixed_subject: {attr} needs C as well")
+            raise ProfileError("fixed_subject", "needs_country", attr=attr)
 
 
 def profile_from_mapping(name: str, mapping: Mapping) -> CertificateProfile:
     """Build a profile from config (e.g. YAML); fixed_subject may be a mapping or pairs."""
     if not isinstance(mapping, Mapping):
-        raise ValueError(f"profile {name!r}: must be a mapping")
+        raise ProfileError(f"profile {name!r}", "not_mapping")
     unknown = sorted(str(k) for k in mapping if k not in _FIELDS)
     if unknown:
-        raise ValueError(f"{unknown[0]}: unknown profile key")
+        raise ProfileError(unknown[0], "unknown_key")
     if "validation" not in mapping:
-        raise ValueError("validation: missing")
+        raise ProfileError("validation", "missing")
     kwargs = dict(mapping)
     fixed = kwargs.get("fixed_subject", ())
     if isinstance(fixed, Mapping):
@@ -142,12 +178,12 @@ def profile_from_mapping(name: str, mapping: Mapping) -> CertificateProfile:
     try:
         kwargs["fixed_subject"] = tuple(tuple(p) for p in fixed)
     except TypeError:
-        raise ValueError("fixed_subject: must be a mapping of attribute to value") from None
+        raise ProfileError("fixed_subject", "not_attribute_mapping") from None
     algorithms = kwargs.get("key_algorithms", CertificateProfile.key_algorithms)
     if isinstance(algorithms, str):
-        raise ValueError("key_algorithms: must be a list")
+        raise ProfileError("key_algorithms", "not_list")
     try:
         kwargs["key_algorithms"] = tuple(algorithms)
     except TypeError:
-        raise ValueError("key_algorithms: must be a list") from None
+        raise ProfileError("key_algorithms", "not_list") from None
     return CertificateProfile(name=name, **kwargs)

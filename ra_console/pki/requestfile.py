@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from . import _der as der
+from ra_console.pki import _der as der
 
 FORMAT = "ra-console-request"
 VERSION = 1

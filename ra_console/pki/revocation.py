@@ -9,15 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from ._common import authority_key_id, utc_seconds, write_atomic
-
-if TYPE_CHECKING:
-    from .localca import IssuingCA
+from ra_console.pki._common import authority_key_id, utc_seconds, write_atomic
+from ra_console.pki.localca import IssuingCA, load_ca, load_root_key
 
 # SBR §7.2.2 / pkilint cabf.crl: the only reason codes allowed for subscriber
 # certificates. "unspecified" is expressed by omitting the reasonCode.
@@ -143,8 +140,6 @@ def build_crl(ca: IssuingCA, revoked: Iterable[RevokedEntry], *, now: datetime,
 def write_crl(directory: Path, now: datetime, *,
               next_update_hours: int = DEFAULT_NEXT_UPDATE_HOURS) -> bytes:
     """Regenerate issuing.crl and root.crl (DER) with a new CRL number; return issuing.crl."""
-    from .localca import load_ca, load_root_key  # localca re-exports this module
-
     directory = Path(directory)
     ca = load_ca(directory)
     with _locked(directory):
@@ -161,3 +156,19 @@ def write_crl(directory: Path, now: datetime, *,
         write_atomic(directory / "issuing.crl", issuing)
         write_atomic(directory / "root.crl", root)
     return issuing
+
+
+# RFC 5280 reasons a subscriber may give (SBR §4.9.1.1, §7.2.2); "unspecified" is sent
+# without a reasonCode, as the BR require.
+USER_REASONS = ("unspecified", "keyCompromise", "affiliationChanged", "superseded",
+                "cessationOfOperation")
+
+
+REASON_FLAGS = {
+    "unspecified": None,
+    "keyCompromise": x509.ReasonFlags.key_compromise,
+    "affiliationChanged": x509.ReasonFlags.affiliation_changed,
+    "superseded": x509.ReasonFlags.superseded,
+    "cessationOfOperation": x509.ReasonFlags.cessation_of_operation,
+    "privilegeWithdrawn": x509.ReasonFlags.privilege_withdrawn,
+}

@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlmodel import select
 
-from ..auth.access import login_required
-from ..auth.current import current_actor
-from ..console.messages import address_message
-from ..db import get_session
-from ..models import Challenge, MailboxAddress
-from ..services.addresses import AddressError, redeem
+from ra_console.core.db import get_session
+from ra_console.models import Challenge, MailboxAddress
+from ra_console.usecases.addresses import AddressError, redeem
+from ra_console.web.access import login_required
+from ra_console.web.current import current_actor
+from ra_console.web.messages import address_message
 
 bp = Blueprint("addresses", __name__)
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, RadioField, SelectChoice, SelectField, SelectMultipleField,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..services.certificates import USER_REASONS
+from ra_console.pki.revocation import USER_REASONS
 
 
 class MultiCheckboxField(SelectMultipleField):

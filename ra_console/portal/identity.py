@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlmodel import select
 
-from ..auth.access import login_required
-from ..auth.current import current_actor, current_person
-from ..db import get_session
-from ..models import IdentityCheck
-from ..services.identity import current_check, start
-from ..services.requests import has_status
+from ra_console.core.db import get_session
+from ra_console.models import IdentityCheck
+from ra_console.queries.requests import has_status
+from ra_console.usecases.identity import current_check, start
+from ra_console.web.access import login_required
+from ra_console.web.current import current_actor, current_person
 
 bp = Blueprint("identity", __name__)
 

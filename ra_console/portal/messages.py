@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import format_date, gettext as _
 
-from ..pki.requestfile import MAX_ITERATIONS
-from ..web import form_expired
+from ra_console.pki.requestfile import MAX_ITERATIONS
+from ra_console.web.pages import form_expired
 
 MIN_PASSWORD_LENGTH = 8
 

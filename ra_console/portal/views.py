@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy.orm import defer, lazyload
 from sqlmodel import select
 from wtforms import SelectChoice
 
-from ..auth.access import login_required
-from ..auth.current import current_actor, current_person
-from ..db import get_session
-from ..models import Certificate, Mailbox
-from ..services import certificates as certs
-from ..services.requests import (CONSENTS, RequestError, address_choices, create_request,
-                                 has_status)
-from ..workflow.engine import WorkflowError, available, fire
-from .addresses import pending_addresses
-from .forms import ConfirmForm, RequestForm, RevokeForm
-from ..web import form_expired
-from . import scripts
-from .messages import browser_texts, message_for, reason_labels
+from ra_console.core.db import get_session
+from ra_console.models import Certificate, Mailbox
+from ra_console.portal import scripts
+from ra_console.portal.addresses import pending_addresses
+from ra_console.portal.forms import ConfirmForm, RequestForm, RevokeForm
+from ra_console.portal.messages import browser_texts, message_for, reason_labels
+from ra_console.queries.certificates import BUNDLES, bundle
+from ra_console.queries.requests import address_choices, has_status
+from ra_console.usecases import certificates as certs
+from ra_console.usecases.requests import CONSENTS, RequestError, create_request
+from ra_console.usecases.transitions import perform
+from ra_console.web.access import login_required
+from ra_console.web.current import current_actor, current_person
+from ra_console.web.pages import form_expired
+from ra_console.workflow.state import WorkflowError, available
 
 bp = Blueprint("portal", __name__)
 bp.record_once(lambda state: scripts.init_app(state.app))
@@ -169,7 +180,7 @@ def act(public_id: str, trigger: str):
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            fire(db, cert, trigger, current_actor())
+            perform(db, cert, trigger, current_actor())
             db.commit()
         except WorkflowError as exc:
             db.rollback()
@@ -214,9 +225,9 @@ def revoke(public_id: str):
 @login_required
 def download(public_id: str, kind: str):
     cert = _own_certificate(public_id)
-    if kind not in certs.BUNDLES or not cert.cert_pem:
+    if kind not in BUNDLES or not cert.cert_pem:
         abort(404)
-    data, mimetype, suffix = certs.bundle(cert, kind)
+    data, mimetype, suffix = bundle(cert, kind)
     name = (cert.addresses[0] if cert.addresses else cert.public_id).replace("@", "_at_")
     return current_app.response_class(data, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{name}{suffix}"'})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
+from ra_console.workflow.definition import load_all
+
 
 @cache
 def workflows():
     """Every workflow definition, loaded and validated once per process."""
-    from .definition import load_all
-
     return load_all()

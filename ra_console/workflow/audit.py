@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from ..db import lock_row, session_now
-from ..models import AuditEvent, AuditHead
+from ra_console.core.db import lock_row, session_now
+from ra_console.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from .context import FireContext
-from .registry import condition
+from ra_console.models import Challenge, Mailbox, MailboxAddress
+from ra_console.queries.addresses import addresses_of
+from ra_console.queries.requests import blocking_reason
+from ra_console.workflow.context import FireContext
+from ra_console.workflow.registry import condition
 
 
 @condition("needs_approval")
@@ -33,9 +36,6 @@ def is_idm_mailbox(ctx: FireContext) -> bool:
 @condition("mailbox_is_requestable")
 def mailbox_is_requestable(ctx: FireContext) -> bool:
     """The address is still verified and has no open request or long-valid certificate."""
-    from ..models import Mailbox
-    from ..services.requests import blocking_reason
-
     mailbox = ctx.session.get(Mailbox, ctx.row.mailbox_id)
     if mailbox is None or mailbox.status != "verified":
         return False
@@ -45,7 +45,6 @@ def mailbox_is_requestable(ctx: FireContext) -> bool:
 
 @condition("has_unconfirmed_address")
 def has_unconfirmed_address(ctx: FireContext) -> bool:
-    from ..services.addresses import addresses_of
 
     return any(a.verified_at is None for a in addresses_of(ctx.session, ctx.row))
 
@@ -58,7 +57,6 @@ def name_is_approved(ctx: FireContext) -> bool:
 
 @condition("all_addresses_confirmed")
 def all_addresses_confirmed(ctx: FireContext) -> bool:
-    from ..services.addresses import addresses_of
 
     return all(a.verified_at is not None for a in addresses_of(ctx.session, ctx.row))
 
@@ -68,7 +66,6 @@ def never_challenged(ctx: FireContext) -> bool:
     """Rows may be deleted only while no challenge was ever sent; afterwards: deactivate."""
     from sqlmodel import select
 
-    from ..models import Challenge, MailboxAddress
 
     return ctx.session.exec(select(Challenge.id).join(
         MailboxAddress, MailboxAddress.id == Challenge.address_id).where(

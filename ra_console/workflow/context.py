@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from .actor import Actor
+from ra_console.workflow.actor import Actor
 
 
 @dataclass

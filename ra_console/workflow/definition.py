@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 from transitions import Machine
 
-from ..config import PROJECT_ROOT
-from . import registry
+from ra_console.core.config import PROJECT_ROOT
+from ra_console.workflow import conditions, effects, registry  # noqa: F401  (fill the registries)
 
 WORKFLOWS_DIR = PROJECT_ROOT / "workflows"
 ROLES = {"user", "network_contact", "id_verifier", "ra_admin", "auditor", "system"}
@@ -27,7 +27,6 @@ TRANSITION_KEYS = {
 
 class DefinitionError(Exception):
     """A workflow definition is invalid; the message names the file and the place."""
-
 
 @dataclass(frozen=True)
 class Transition:
@@ -212,8 +211,6 @@ def load_file(path: Path) -> Workflow:
 
 def load_all(directory: Path = WORKFLOWS_DIR) -> dict[str, Workflow]:
     """Load every workflows/*.yaml; raise DefinitionError on the first problem."""
-    from . import conditions, effects  # noqa: F401  (fill the registries)
-
     workflows = {}
     for path in sorted(directory.glob("*.yaml")):
         workflow = load_file(path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .definition import Workflow
+from ra_console.workflow.definition import Workflow
 
 
 def mermaid(workflow: Workflow, lang: str = "en", highlight: str | None = None) -> str:

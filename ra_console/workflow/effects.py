@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from ..services.outbox import enqueue
-from .context import FireContext
-from .registry import effect
+from ra_console.adapters.challenges import kill_challenges as kill, new_challenges
+from ra_console.adapters.outbox import enqueue
+from ra_console.queries.addresses import deactivation_recipients
+from ra_console.workflow.context import FireContext
+from ra_console.workflow.registry import effect
 
 
 @effect("enqueue_ca_submit")
@@ -52,8 +54,6 @@ def notify_revoked(ctx: FireContext) -> None:
 @effect("send_challenges")
 def send_challenges(ctx: FireContext) -> None:
     """New challenges for the row's unconfirmed addresses (old links die), one mail each."""
-    from ..services.addresses import new_challenges
-
     config = ctx.runtime.config
     for challenge in new_challenges(ctx.session, ctx.row, secret=config["secret_key"],
                                     now=ctx.runtime.now(),
@@ -64,7 +64,6 @@ def send_challenges(ctx: FireContext) -> None:
 
 @effect("kill_challenges")
 def kill_challenges(ctx: FireContext) -> None:
-    from ..services.addresses import kill_challenges as kill
 
     kill(ctx.session, ctx.row, ctx.runtime.now())
 
@@ -72,8 +71,6 @@ def kill_challenges(ctx: FireContext) -> None:
 @effect("notify_deactivated")
 def notify_deactivated(ctx: FireContext) -> None:
     """Tell the person and the institute's network contacts (one message each)."""
-    from ..services.addresses import deactivation_recipients
-
     stamp = ctx.runtime.now().isoformat()
     for address, lang in deactivation_recipients(ctx.session, ctx.row):
         enqueue(ctx.session, "mail.deactivated",

@@ -7,36 +7,12 @@ from typing import Any
 from sqlmodel import Session
 from transitions import MachineError
 
-from ..db import lock_row
-from ..models import AuditEvent
-from . import audit, registry, workflows
-from .actor import Actor
-from .context import FireContext
-from .definition import Transition, Workflow
-from .scope import in_scope
-
-
-class WorkflowError(Exception):
-    """A transition was refused; `code` says why (for messages), nothing was changed."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
-def workflow_of(row: Any) -> Workflow:
-    return workflows()[type(row).__workflow__]
-
-
-# Least privileged first: an admin acting on their own request acts as "user".
-ROLE_ORDER = ("user", "network_contact", "id_verifier", "ra_admin", "auditor", "system")
-
-
-def _role_for(session: Session, row: Any, actor: Actor, roles: frozenset[str]) -> str | None:
-    for role in sorted(roles, key=ROLE_ORDER.index):
-        if in_scope(session, row, actor, role):
-            return role
-    return None
+from ra_console.core.db import lock_row
+from ra_console.models import AuditEvent
+from ra_console.workflow import audit, registry
+from ra_console.workflow.actor import Actor
+from ra_console.workflow.context import FireContext
+from ra_console.workflow.state import ROLE_ORDER, WorkflowError, role_for, workflow_of
 
 
 def create(session: Session, row: Any, actor: Actor, *, state: str | None = None,
@@ -70,7 +46,7 @@ def fire(session: Session, row: Any, trigger: str, actor: Actor, **data: Any) ->
     possible = [t for t in candidates if source in t.sources]
     if not possible:
         raise WorkflowError("wrong_state", f"'{trigger}' is not possible in state '{source}'")
-    role = _role_for(session, row, actor, frozenset().union(*(t.roles for t in possible)))
+    role = role_for(session, row, actor, frozenset().union(*(t.roles for t in possible)))
     if role is None:
         raise WorkflowError("forbidden", f"{actor.username} may not '{trigger}' this row")
     ctx = FireContext(session=session, row=row, trigger=trigger, actor=actor, role=role,
@@ -94,28 +70,5 @@ def fire(session: Session, row: Any, trigger: str, actor: Actor, **data: Any) ->
     )
 
 
-def _passes(t: Transition, ctx: FireContext) -> bool:
-    return (all(registry.CONDITIONS[c](ctx) for c in t.conditions)
-            and not any(registry.CONDITIONS[c](ctx) for c in t.unless))
-
-
 def _audit_data(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool, type(None)))}
-
-
-def available(session: Session, row: Any, actor: Actor,
-              audiences: tuple[str, ...] = ("user", "operator")) -> list[Transition]:
-    """Transitions this actor could fire on this row now (one per trigger), for buttons:
-    the portal asks for audience "user", the console for "user" and "operator"."""
-    workflow = workflow_of(row)
-    found: dict[str, Transition] = {}
-    for t in workflow.transitions_from(str(row.status)):
-        if t.trigger in found or t.audience not in audiences:
-            continue
-        role = _role_for(session, row, actor, t.roles)
-        if role is None:
-            continue
-        ctx = FireContext(session=session, row=row, trigger=t.trigger, actor=actor, role=role)
-        if _passes(t, ctx):
-            found[t.trigger] = t
-    return list(found.values())

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ..models import Certificate, Mailbox
-from .actor import Actor
+from ra_console.models import Certificate, Mailbox
+from ra_console.workflow.actor import Actor
 
 GLOBAL_ROLES = {"ra_admin", "id_verifier", "auditor"}
 

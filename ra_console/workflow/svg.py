@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from .definition import Workflow
+from ra_console.workflow.definition import Workflow
 
 BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 170, 44, 90, 34, 20
 

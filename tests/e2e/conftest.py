@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from support import missing
 
 CHROMIUM = "/usr/bin/chromium"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from ra_console.auth.current import actor_for
 from ra_console.models import AuditEvent, Certificate, Mailbox, OutboxMessage
-from ra_console.services.requests import create_request
+from ra_console.usecases.requests import create_request
+from ra_console.web.current import actor_for
 from ra_console.workflow.audit import verify_chain
 from ra_console.workflow.engine import fire
 
@@ -48,7 +48,7 @@ def start_runner(env) -> subprocess.Popen:
 
 def make_requests(runtime, new_csr) -> None:
     """COUNT sent requests by COUNT people (each their own IdM mailbox)."""
-    from ra_console.auth.identity import SignInIdentity, upsert_person
+    from ra_console.usecases.signin import SignInIdentity, upsert_person
     with runtime.session() as s:
         for i in range(COUNT):
             identity = SignInIdentity(f"user{i}", "Test", f"Person{i}",

@@ -11,12 +11,17 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
+from runner_support import (
+    COUNT,
+    check_outcome,
+    issued,
+    make_requests,
+    outbox_settled,
+    runner_env,
+    start_runner,
+    wait_for,
+)
 from sqlalchemy import create_engine, text
-
-from runner_support import (COUNT, check_outcome, issued, make_requests,
-                            outbox_settled, runner_env, start_runner, wait_for)
-
 from support import missing
 
 

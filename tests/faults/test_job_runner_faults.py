@@ -8,8 +8,16 @@ from __future__ import annotations
 import signal
 import time
 
-from runner_support import (COUNT, check_outcome, issued, make_requests,
-                            outbox_settled, runner_env, start_runner, wait_for)
+from runner_support import (
+    COUNT,
+    check_outcome,
+    issued,
+    make_requests,
+    outbox_settled,
+    runner_env,
+    start_runner,
+    wait_for,
+)
 
 
 def test_sigkill_mid_batch_then_restart(seeded, new_csr, smtp):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ra_console.console.base import Guarded
-from ra_console.demo_people import DEMO_PEOPLE
+from ra_console.usecases.demo_people import DEMO_PEOPLE
 
 ROLES = [None, "erika", "nk-itc", "idv", "admin", "auditor"]
 SAMPLE_ARGS = {"public_id": str(uuid.uuid4()), "trigger": "submit", "kind": "pem",

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from sqlalchemy import text
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlmodel import select
 
 from ra_console.models import AuditEvent, Certificate, OutboxMessage
@@ -75,7 +73,7 @@ def test_certificate_search(browser, make_certificate, runtime):
 
 
 def test_dashboard_failed_checks_counted_and_figures_reused(browser, runtime, clock):
-    from ra_console.services.outbox import enqueue
+    from ra_console.adapters.outbox import enqueue
 
     browser.login("admin")
     page = browser.get("/console/").get_data(as_text=True)
@@ -168,7 +166,7 @@ def test_audit_chain_tamper_shown_in_console(browser, make_certificate, runtime)
 
 
 def test_dead_outbox_message_retry(browser, runtime):
-    from ra_console.services import outbox
+    from ra_console.adapters import outbox
 
     with runtime.session() as s:
         message = outbox.enqueue(s, "mail", {}, "dead-one")

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from ra_console.adapters.ca.registry import connector_for
+from ra_console.adapters.runtime import build_runtime
 from ra_console.models import AuditEvent, Certificate, Setting
-from ra_console.runtime import build_runtime
-from ra_console.services.ca.registry import connector_for
 
 PERSONAL = "/console/settings/profiles/personal"
 FUNCTIONAL = "/console/settings/profiles/functional"
@@ -324,10 +324,10 @@ def test_profiles_cost_one_query_per_ttl(runtime):
         ticks[0] += 0.05
     assert len(statements) == 1, statements
     ticks[0] = 9.99
-    runtime.profiles
+    assert runtime.profiles
     assert len(statements) == 1
     ticks[0] = 10.0
-    runtime.profiles
+    assert runtime.profiles
     assert len(statements) == 2
 
 

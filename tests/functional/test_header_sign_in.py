@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from ra_console import create_app
+from ra_console.app import create_app
 from ra_console.models import AuditEvent, Mailbox, MailboxAddress, Person
 
 HEADERS = {
@@ -81,7 +81,7 @@ def test_public_files_never_sign_in(header_client, runtime):
 
 
 def test_forwarded_for_is_recorded_but_trust_uses_the_peer(runtime):
-    from ra_console import create_app
+    from ra_console.app import create_app
 
     runtime.config["auth.proxy_hops"] = 1
     client = create_app(runtime=runtime).test_client()
@@ -98,7 +98,7 @@ def test_forwarded_for_is_recorded_but_trust_uses_the_peer(runtime):
 
 
 def test_logout_goes_to_the_sso_logout(runtime):
-    from ra_console import create_app
+    from ra_console.app import create_app
 
     runtime.config["auth.logout_url"] = "/Shibboleth.sso/Logout"
     client = create_app(runtime=runtime).test_client()
@@ -112,9 +112,9 @@ def test_logout_goes_to_the_sso_logout(runtime):
 
 
 def test_roles_mapped_from_entitlements_come_and_go(runtime):
-    from ra_console import create_app
+    from ra_console.app import create_app
     from ra_console.models import Institute, RoleAssignment
-    from ra_console.seed import seed_demo
+    from ra_console.usecases.demo import seed_demo
 
     with runtime.session() as s:
         seed_demo(s, idm_domains=runtime.config["organization.idm_domains"], now=runtime.now())

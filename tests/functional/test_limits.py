@@ -7,11 +7,9 @@ import uuid
 
 import pytest
 import redis
-
-from ra_console import create_app
-
 from support import missing
 
+from ra_console.app import create_app
 
 
 @pytest.fixture
@@ -78,7 +76,7 @@ def test_allowed_networks(runtime):
 
 
 def test_bad_limit_settings_stop_start_up(runtime):
-    from ra_console.config import ConfigError
+    from ra_console.core.config import ConfigError
 
     runtime.config["limits.redeem"] = "often"
     with pytest.raises(ConfigError, match="limits.redeem"):

@@ -83,7 +83,7 @@ def test_security_headers(browser):
 
 
 def test_behind_https_cookies_are_secure_and_hsts_is_sent(runtime):
-    from ra_console import create_app
+    from ra_console.app import create_app
 
     runtime.config["auth.secure_cookies"] = True
     client = create_app(runtime=runtime).test_client()

@@ -11,9 +11,9 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from ra_console.auth.header import identity_from_headers
 from ra_console.pki.csr import CsrError, check_csr
 from ra_console.pki.requestfile import RequestFileError, read_request_file
+from ra_console.signin.header import identity_from_headers
 
 BOUNDED = settings(max_examples=150, deadline=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -86,7 +86,7 @@ HEADER_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",),
 @given(user=HEADER_TEXT, given_name=HEADER_TEXT, email=HEADER_TEXT, affiliation=HEADER_TEXT,
        peer=st.sampled_from(["127.0.0.1", "203.0.113.1", "::1", "not-an-ip"]))
 def test_header_parser(user, given_name, email, affiliation, peer):
-    from ra_console.config import load_config
+    from ra_console.core.config import load_config
 
     config = load_config(environ={"RA_INSTANCE_PATH": "/tmp/ra-fuzz-instance"})
     headers = Headers()

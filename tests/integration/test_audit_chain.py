@@ -60,7 +60,7 @@ def test_rehashing_one_event_still_breaks_the_next_link(chain):
 
 
 def test_cli_audit_verify(chain, monkeypatch):
-    from ra_console.cli import main
+    from ra_console.cli.main import main
 
     monkeypatch.setenv("RA_INSTANCE_PATH", chain.config["instance_path"])
     monkeypatch.setenv("RA_DATABASE_URL", chain.config["database_url"])

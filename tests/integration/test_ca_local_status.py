@@ -14,14 +14,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from werkzeug.serving import make_server
 
-from ra_console.auth.current import actor_for
 from ra_console.jobs.sweeps import run_once
 from ra_console.models import Certificate, Person
 from ra_console.pki import localca
 from ra_console.pki.certificates import SubjectSpec, issue_certificate
 from ra_console.pki.lint import lint_certificate, lint_crl
 from ra_console.pki.ocsp import lint_response
-from ra_console.services import certificates as certs
+from ra_console.usecases import certificates as certs
+from ra_console.web.current import actor_for
 
 PEM = serialization.Encoding.PEM
 

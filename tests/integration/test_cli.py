@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect
 
-from ra_console.cli import main
-from ra_console.demo import prepare
+from ra_console.cli.demo import prepare
+from ra_console.cli.main import main
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_db_upgrade_and_models_agree(cli_env, db_url):
     engine = create_engine(db_url)
     try:
         tables = set(inspect(engine).get_table_names())
-        from ra_console.migrate import differences
+        from ra_console.adapters.migrate import differences
         assert differences(engine) == []
     finally:
         engine.dispose()

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,17 +18,14 @@ from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import select
+from support import missing
 
-from ra_console.auth.current import actor_for
 from ra_console.jobs.sweeps import drain_outbox, run_once
 from ra_console.models import Certificate, OutboxMessage, Person
-from contextlib import contextmanager
-
 from ra_console.pki.pkcs7 import load_certificates, split_leaf
-from ra_console.services import certificates as certs
-from ra_console.services.directory_sync import sync
-
-from support import missing
+from ra_console.usecases import certificates as certs
+from ra_console.usecases.directory_sync import sync
+from ra_console.web.current import actor_for
 
 SUFFIX = "dc=uni,dc=example,dc=org"
 ADMIN, SECRET = f"cn=admin,{SUFFIX}", "secret"
@@ -236,7 +234,7 @@ def test_sync_finds_and_fixes_drift(app, seeded, issue_directly, slapd, people, 
            "RA_DIRECTORY_BASE_DN": f"ou=people,{SUFFIX}"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    from ra_console.cli import main
+    from ra_console.cli.main import main
 
     result = CliRunner().invoke(main, ["directory", "sync"], catch_exceptions=False)
     assert result.exit_code == 0, result.output

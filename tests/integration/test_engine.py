@@ -7,13 +7,14 @@ import threading
 import pytest
 from sqlmodel import select
 
-from ra_console.auth.current import actor_for
 from ra_console.models import AuditEvent, Certificate, Mailbox, OutboxMessage, Person
-from ra_console.services.requests import create_request
+from ra_console.usecases.requests import create_request
+from ra_console.web.current import actor_for
 from ra_console.workflow import registry
 from ra_console.workflow.actor import SYSTEM, Actor
 from ra_console.workflow.audit import verify_chain
-from ra_console.workflow.engine import WorkflowError, available, create, fire
+from ra_console.workflow.engine import create, fire
+from ra_console.workflow.state import WorkflowError, available
 
 CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from ra_console.auth.identity import SignInIdentity, upsert_person
-from ra_console.config import ConfigError, load_config
+from ra_console.core.config import ConfigError, load_config
 from ra_console.jobs.lifecycle import offboard_certificates, send_expiry_reminders
 from ra_console.jobs.sweeps import drain_outbox, run_once
 from ra_console.models import AuditEvent, Certificate, Mailbox, OutboxMessage
+from ra_console.usecases.signin import SignInIdentity, upsert_person
 
 ERIKA = "erika.mustermann@uni.example.org"
 

@@ -25,12 +25,10 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 from sqlmodel import select as sql_select
-
-from ra_console import create_app
-from ra_console.models import (AuditEvent, Institute, Mailbox, MailboxAddress, Person,
-                               RoleAssignment)
-
 from support import missing
+
+from ra_console.app import create_app
+from ra_console.models import AuditEvent, Institute, Mailbox, MailboxAddress, Person, RoleAssignment
 
 OIDC_DIR = Path(__file__).resolve().parents[1] / "oidc"
 CLIENT_ID = "ra-console"
@@ -464,14 +462,14 @@ def test_oidc_routes_exist_only_in_oidc_mode(runtime):
 
 
 def claims_config(**changes) -> dict:
-    from ra_console.config import load_config
+    from ra_console.core.config import load_config
 
     return load_config(environ={}, overrides={"instance_path": "/nonexistent",
                                               "secret_key": "x", **changes})
 
 
 def test_claims_are_mapped_like_the_header_attributes():
-    from ra_console.auth.oidc import identity_from_claims
+    from ra_console.signin.oidc import identity_from_claims
 
     config = claims_config()
     identity = identity_from_claims({
@@ -505,7 +503,7 @@ def test_claims_are_mapped_like_the_header_attributes():
     ({"auth.oidc_post_logout_redirect_uri": "/login"}, "auth.oidc_post_logout_redirect_uri"),
 ])
 def test_oidc_configuration_is_checked(changes, problem):
-    from ra_console.config import ConfigError
+    from ra_console.core.config import ConfigError
 
     good = {"auth.mode": "oidc", "auth.oidc_issuer": "https://idp.uni.example.org/realms/x",
             "auth.oidc_client_id": "ra"}
@@ -516,7 +514,7 @@ def test_oidc_configuration_is_checked(changes, problem):
 
 
 def test_client_secret_only_from_the_environment(tmp_path):
-    from ra_console.config import ConfigError, load_config
+    from ra_console.core.config import ConfigError, load_config
 
     site = tmp_path / "site.toml"
     site.write_text('[auth]\noidc_client_secret = "s3cret"\n')

@@ -14,12 +14,18 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from ra_console.auth.current import actor_for
 from ra_console.jobs.lifecycle import send_expiry_reminders
 from ra_console.jobs.sweeps import drain_outbox, expire_certificates
-from ra_console.models import (AuditEvent, Certificate, Mailbox, MailboxAddress, OutboxMessage,
-                               Person)
-from ra_console.services.requests import create_request
+from ra_console.models import (
+    AuditEvent,
+    Certificate,
+    Mailbox,
+    MailboxAddress,
+    OutboxMessage,
+    Person,
+)
+from ra_console.usecases.requests import create_request
+from ra_console.web.current import actor_for
 from ra_console.workflow.engine import fire
 
 CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}

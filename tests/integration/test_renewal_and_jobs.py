@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from ra_console.auth.current import actor_for
+from ra_console.adapters import outbox
 from ra_console.jobs import handlers
 from ra_console.jobs.sweeps import drain_outbox, expire_certificates
 from ra_console.models import Certificate, Mailbox, MailboxAddress, OutboxMessage, Person
-from ra_console.services import outbox
-from ra_console.services.requests import address_choices, create_request
+from ra_console.queries.requests import address_choices
+from ra_console.usecases.requests import create_request
+from ra_console.web.current import actor_for
 from ra_console.workflow.actor import SYSTEM
 from ra_console.workflow.engine import create, fire
 

@@ -7,12 +7,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from sqlmodel import select
 
-from ra_console.auth.current import actor_for
-from ra_console.auth.identity import SignInIdentity, upsert_person
 from ra_console.jobs.sweeps import run_once
 from ra_console.models import Certificate, Mailbox
 from ra_console.pki.lint import lint_certificate
-from ra_console.services.requests import create_request
+from ra_console.usecases.requests import create_request
+from ra_console.usecases.signin import SignInIdentity, upsert_person
+from ra_console.web.current import actor_for
 from ra_console.workflow.engine import fire
 
 CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ra_console.services.addresses import AddressError, check_address, hash_token, token_for
+from ra_console.adapters.challenges import hash_token, token_for
+from ra_console.usecases.addresses import AddressError, check_address
 
 
 @pytest.mark.parametrize("address", [

@@ -10,11 +10,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from cryptography.x509.oid import NameOID
-
 from support import der_to_ber
-from ra_console.config import ConfigError, load_config
+
+from ra_console.adapters.ca import ca_type_for
+from ra_console.core.config import ConfigError, load_config
 from ra_console.pki.pkcs7 import BundleError, ber_to_der, load_certificates, split_leaf
-from ra_console.services.ca import ca_type_for
 
 NOW = datetime(2026, 11, 2, tzinfo=timezone.utc)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ra_console.config import ConfigError, load_config
-from ra_console.runtime import load_profiles
+from ra_console.adapters.runtime import load_profiles
+from ra_console.core.config import ConfigError, load_config
 
 
 @pytest.fixture

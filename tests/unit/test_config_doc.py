@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tomllib
 
-from ra_console.config import DEFAULTS_FILE, _flatten
-from ra_console.config_doc import DOC, _comments, render
+from ra_console.core.config import DEFAULTS_FILE, _flatten
+from ra_console.core.config_doc import DOC, _comments, render
 
 
 def test_every_key_has_a_comment():
@@ -17,4 +17,4 @@ def test_every_key_has_a_comment():
 def test_configuration_doc_is_current():
     document = DOC.read_text(encoding="utf-8")
     assert render(document) == document, \
-        "run: .venv/bin/python -m ra_console.config_doc"
+        "run: .venv/bin/python -m ra_console.core.config_doc"

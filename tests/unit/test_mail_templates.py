@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from jinja2 import UndefinedError
 
-from ra_console.services.mail import render, template_names
+from ra_console.adapters.mail import render, template_names
 
 CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
            "addresses": "erika@uni.example.org", "link": "https://ra.example.org/c/1",

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from ra_console.cli import main
+from ra_console.cli.main import main
 from ra_console.pki import requestfile as rf
 from ra_console.pki.certificates import SubjectSpec, issue_certificate
 from ra_console.pki.localca import chain_for, load_ca
@@ -99,7 +99,7 @@ def test_same_password(material):
 
 
 def test_p12_passwords_are_not_configuration():
-    from ra_console.config import load_config
+    from ra_console.core.config import load_config
 
     load_config(environ={"RA_JSON_PASSWORD": "x", "RA_P12_PASSWORD": "y"})
 

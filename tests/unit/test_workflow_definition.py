@@ -8,9 +8,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from ra_console.cli import main
-from ra_console.workflow.definition import (WORKFLOWS_DIR, DefinitionError, load_all,
-                                            parse_definition)
+from ra_console.cli.main import main
+from ra_console.workflow.definition import (
+    WORKFLOWS_DIR,
+    DefinitionError,
+    load_all,
+    parse_definition,
+)
 from ra_console.workflow.diagram import mermaid
 
 GOOD = {

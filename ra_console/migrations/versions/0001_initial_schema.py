@@ -6,10 +6,8 @@ Create Date: 2026-11-27 01:30:30.446949
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel
-
+from alembic import op
 
 revision: str = '0001'
 down_revision: Union[str, None] = None

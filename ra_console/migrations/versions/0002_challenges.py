@@ -6,10 +6,8 @@ Create Date: 2026-11-27 01:39:32.670806
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel
-
+from alembic import op
 
 revision: str = '0002'
 down_revision: Union[str, None] = '0001'

@@ -6,10 +6,8 @@ Create Date: 2026-11-27 01:48:25.259810
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel
-
+from alembic import op
 
 revision: str = '0003'
 down_revision: Union[str, None] = '0002'

@@ -6,10 +6,8 @@ Create Date: 2026-11-27 02:02:19.682705
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel
-
+from alembic import op
 
 revision: str = '0005'
 down_revision: Union[str, None] = '0004'

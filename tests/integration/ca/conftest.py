@@ -21,17 +21,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from sqlmodel import select
+from support import der_to_ber
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from support import der_to_ber
-from ra_console.auth.current import actor_for
-from ra_console.config import load_config
+from ra_console.core.config import load_config
 from ra_console.models import Certificate, Mailbox, Person
 from ra_console.pki import localca
 from ra_console.pki.certificates import SubjectSpec, issue_certificate
 from ra_console.pki.profiles import CertificateProfile
-from ra_console.services.requests import create_request
+from ra_console.usecases.requests import create_request
+from ra_console.web.current import actor_for
 from ra_console.workflow.engine import fire
 
 PEM, DER = serialization.Encoding.PEM, serialization.Encoding.DER
@@ -296,7 +296,7 @@ class HaricaApp:
         rows = list(csv.reader(io.StringIO(request.files["File"].read().decode())))
         if rows[0] != self.COLUMNS or len(rows) != 2:
             return _json({"message": "CSV columns do not match the template"}, 400)
-        row = dict(zip(self.COLUMNS, rows[1]))
+        row = dict(zip(self.COLUMNS, rows[1], strict=True))
         if row["CertType"] not in ("email_only", "natural_legal_lcp"):
             return _json({"message": f"Invalid CertType {row['CertType']}"}, 400)
         if self.ca.key_size(row["CSR"]) not in self.ca.allowed_key_sizes:

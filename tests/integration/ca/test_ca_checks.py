@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from cryptography import x509
 
+from ra_console.adapters.ca.checks import check_received
 from ra_console.models import Certificate
 from ra_console.pki.certificates import SubjectSpec
-from ra_console.services.ca.checks import check_received
 
 ERIKA = "erika.mustermann@uni.example.org"
 

@@ -9,10 +9,10 @@ import io
 import pytest
 from sqlmodel import select
 
-from ra_console.auth.current import actor_for
 from ra_console.jobs.sweeps import drain_outbox, poll_ca
 from ra_console.models import AuditEvent, Certificate, OutboxMessage, Person
-from ra_console.services import certificates as certs
+from ra_console.usecases import certificates as certs
+from ra_console.web.current import actor_for
 
 
 @pytest.fixture

@@ -4,15 +4,15 @@ the published S/MIME API (enroll, collect with -183 while pending, list, revoke)
 from __future__ import annotations
 
 import json
+
 import pytest
 from cryptography import x509
 from sqlmodel import select
 
-from ra_console.auth.current import actor_for
 from ra_console.jobs.sweeps import drain_outbox, poll_ca
 from ra_console.models import AuditEvent, OutboxMessage, Person
-from ra_console.services import certificates as certs
-
+from ra_console.usecases import certificates as certs
+from ra_console.web.current import actor_for
 
 
 @pytest.fixture

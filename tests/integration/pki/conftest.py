@@ -11,13 +11,13 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from support import missing
 
 from ra_console.pki.bundles import pem_chain, pkcs7_der, pkcs7_pem
 from ra_console.pki.certificates import SubjectSpec, issue_certificate
-from ra_console.pki.localca import chain_for, init_ca, load_ca, revoke, write_crl
+from ra_console.pki.localca import chain_for, init_ca, load_ca
 from ra_console.pki.profiles import profile_from_mapping
-
-from support import missing
+from ra_console.pki.revocation import revoke, write_crl
 
 PKI_BASE_URL = "http://pki.uni.example.org/"
 PEM = serialization.Encoding.PEM

@@ -10,12 +10,10 @@ import shutil
 from datetime import datetime, timezone
 
 import pytest
-
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-
 from support import missing
 
 PKI_BASE_URL = "http://pki.uni.example.org/"

@@ -10,17 +10,8 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from ra_console.pki import localca
-from ra_console.pki.localca import (
-    RevokedEntry,
-    build_crl,
-    chain_for,
-    init_ca,
-    load_ca,
-    load_revoked,
-    revoke,
-    write_crl,
-)
+from ra_console.pki.localca import chain_for, init_ca, load_ca
+from ra_console.pki.revocation import RevokedEntry, build_crl, load_revoked, revoke, write_crl
 
 
 def _mode(path) -> int:
@@ -176,7 +167,3 @@ def test_build_crl_validates_next_update(issuing_ca, now):
         build_crl(issuing_ca, [], now=now, crl_number=1, next_update_hours=11 * 24)
     crl = x509.load_der_x509_crl(build_crl(issuing_ca, [], now=now, crl_number=5))
     assert len(crl) == 0
-
-
-def test_localca_reexports_revocation():
-    assert localca.revoke is revoke and localca.write_crl is write_crl

@@ -12,8 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ra_console.pki import _der as der
-from ra_console.pki import requestfile as rf
+from ra_console.pki import _der as der, requestfile as rf
 from ra_console.pki.certificates import SubjectSpec, issue_certificate
 from ra_console.pki.localca import chain_for
 from ra_console.pki.profiles import profile_from_mapping

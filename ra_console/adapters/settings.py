@@ -1,0 +1,59 @@
+"""Stored run-time settings, read: the maintenance switch ("issuance paused") and RA
+admins' overrides of certificate profiles and CA connections (written by
+ra_console.usecases.settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from ra_console.adapters import overrides
+from ra_console.models import Setting
+
+PAUSE_KEY = "issuance_pause"
+
+
+@dataclass(frozen=True)
+class IssuancePause:
+    paused: bool = False
+    message_de: str = ""
+    message_en: str = ""
+
+    def message(self, lang: str) -> str:
+        return (self.message_de if lang == "de" else self.message_en) or self.message_en \
+            or self.message_de
+
+
+def issuance_pause(session: Session) -> IssuancePause:
+    """The switch as stored now (the job runner asks before each submission)."""
+    setting = session.get(Setting, PAUSE_KEY)
+    return _pause(setting.value if setting is not None else None)
+
+
+def cached_issuance_pause(runtime) -> IssuancePause:
+    """The switch as the per-process settings snapshot has it (at most
+    settings_cache_seconds old; at once in the process that flipped it): for the banner
+    on every page, without a query per page."""
+    return _pause(runtime.settings().rows.get(PAUSE_KEY))
+
+
+def _pause(value) -> IssuancePause:
+    if not isinstance(value, dict):
+        return IssuancePause()
+    return IssuancePause(bool(value.get("paused")), str(value.get("message_de", "")),
+                         str(value.get("message_en", "")))
+
+
+# --- certificate profiles and CA connections (rules and merging: ra_console/overrides.py) --
+def profile_override(session: Session, name: str) -> dict:
+    """The stored override of profile `name` ({} when the configuration is in force)."""
+    setting = session.get(Setting, overrides.profile_key(name))
+    return dict(setting.value) if setting is not None and isinstance(setting.value, dict) \
+        else {}
+
+
+def ca_override(session: Session, ca: str) -> dict:
+    setting = session.get(Setting, overrides.ca_key(ca))
+    return dict(setting.value) if setting is not None and isinstance(setting.value, dict) \
+        else {}

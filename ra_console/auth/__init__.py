@@ -1,1 +1,0 @@
-"""Sign-in (dev and header modes), session policy, the current actor and access checks."""

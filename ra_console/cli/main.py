@@ -1,0 +1,253 @@
+"""The `ra-console` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ra_console.adapters.directory import DirectoryUnavailable
+from ra_console.adapters.migrate import check, revision, upgrade
+from ra_console.adapters.runtime import build_runtime
+from ra_console.app import create_app
+from ra_console.cli.demo import run_demo
+from ra_console.core.config import ConfigError, load_config
+from ra_console.jobs.scheduler import build_scheduler, wait_for_leadership
+from ra_console.jobs.sweeps import run_once
+from ra_console.pki import requestfile as rf
+from ra_console.usecases.directory_sync import sync
+from ra_console.usecases.local_ca import init_local_ca
+from ra_console.workflow import workflows
+from ra_console.workflow.audit import verify_chain
+from ra_console.workflow.definition import WORKFLOWS_DIR, DefinitionError, load_all
+from ra_console.workflow.diagram import mermaid
+
+
+def _runtime(**overrides):
+    try:
+        return build_runtime(load_config(overrides=overrides or None))
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+
+
+@click.group()
+def main() -> None:
+    """RA Console: a Registration Authority for S/MIME certificates."""
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema."""
+    runtime = _runtime()
+    try:
+        upgrade(runtime.engine)
+    finally:
+        runtime.engine.dispose()
+    click.echo("database is up to date")
+
+
+@db.command("check")
+@click.option("--url", default="sqlite://", show_default=True,
+              help="An empty database to migrate and compare.")
+def db_check(url: str) -> None:
+    """Fail if the models and the migrations disagree."""
+    diffs = check(url)
+    if diffs:
+        for diff in diffs:
+            click.echo(f"difference: {diff}", err=True)
+        raise click.ClickException("models and migrations disagree: run "
+                                   "`ra-console db revision -m ...`")
+    click.echo("models and migrations agree")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (developers)."""
+    revision(_runtime().config["database_url"], message)
+
+
+@main.group()
+def workflow() -> None:
+    """Workflow definitions."""
+
+@workflow.command("lint")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+def workflow_lint(directory: str | None) -> None:
+    """Validate workflows/*.yaml."""
+    try:
+        found = load_all(Path(directory) if directory else WORKFLOWS_DIR)
+    except DefinitionError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name, wf in found.items():
+        click.echo(f"{name}: {len(wf.states)} states, {len(wf.transitions)} transitions, ok")
+
+
+@workflow.command("diagram")
+@click.argument("name")
+@click.option("--lang", default="en", type=click.Choice(["de", "en"]))
+def workflow_diagram(name: str, lang: str) -> None:
+    """Print a Mermaid state diagram of one workflow."""
+    if name not in workflows():
+        raise click.ClickException(f"no workflow '{name}' (have: {', '.join(workflows())})")
+    click.echo(mermaid(workflows()[name], lang), nl=False)
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; fail on any changed or deleted event."""
+    runtime = _runtime()
+    try:
+        with runtime.session() as session:
+            result = verify_chain(session)
+    finally:
+        runtime.engine.dispose()
+    if not result.ok:
+        raise click.ClickException(f"audit chain broken after {result.checked} good events: "
+                                   f"{result.problem}")
+    click.echo(f"audit chain intact: {result.checked} events")
+
+
+@main.group()
+def ca() -> None:
+    """The embedded local CA."""
+
+@ca.command("init")
+def ca_init() -> None:
+    """Create the local root and issuing CA in the instance folder."""
+    runtime = _runtime()
+    try:
+        _init_local_ca(runtime)
+    finally:
+        runtime.engine.dispose()  # reading the profiles may have opened a connection
+    click.echo(f"local CA created in {runtime.config['pki.local_ca_path']}")
+
+
+def _init_local_ca(runtime) -> None:
+    try:
+        init_local_ca(runtime)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs (outbox, CA polling, expiry)."""
+
+@jobs.command("run")
+def jobs_run() -> None:
+    """Run the sweeps forever (one process; not inside web workers)."""
+    runtime = _runtime()
+    app = create_app(runtime=runtime)
+    leader = wait_for_leadership(runtime.engine, runtime.config["jobs.interval_seconds"])
+    click.echo("job runner started; Ctrl-C stops it")
+    try:
+        build_scheduler(app, background=False).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if leader is not None:
+            leader.release()
+
+
+@jobs.command("run-once")
+def jobs_run_once() -> None:
+    """Run every sweep once and print what it did."""
+    runtime = _runtime()
+    app = create_app(runtime=runtime)
+    try:
+        with app.app_context():
+            for name, count in run_once(runtime).items():
+                click.echo(f"{name}: {count}")
+    finally:
+        runtime.engine.dispose()
+
+
+@main.group()
+def directory() -> None:
+    """Directory (LDAP) publication."""
+
+@directory.command("sync")
+@click.option("--dry-run", is_flag=True, help="Only report the differences, change nothing.")
+def directory_sync(dry_run: bool) -> None:
+    """Reconcile the directory with the database and report every difference."""
+    runtime = _runtime()
+    try:
+        if not runtime.config["directory.enabled"]:
+            raise click.ClickException("directory publication is off (directory.enabled)")
+        differences = sync(runtime, fix=not dry_run)
+    except DirectoryUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.engine.dispose()
+    for difference in differences:
+        click.echo(str(difference))
+    verb = "found" if dry_run else "found and fixed (foreign ones left alone)"
+    click.echo(f"{len(differences)} difference(s) {verb}")
+
+
+@main.command("p12")
+@click.option("--request", "request_path", required=True, type=click.Path(dir_okay=False),
+              help="The request file (.json) saved when the key was made in the browser.")
+@click.option("--cert", "cert_path", required=True, type=click.Path(dir_okay=False),
+              help="The certificate with its chain (PEM), as the portal offers it.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="The PKCS#12 file to write.")
+@click.option("--profile", default="compatible", show_default=True,
+              type=click.Choice(["compatible", "modern"]),
+              help="compatible: 3DES, SHA-1 MAC (imports everywhere); modern: AES-256, SHA-256.")
+@click.option("--no-chain", is_flag=True, help="Put only the certificate into the file.")
+@click.option("--same-password", is_flag=True,
+              help="Use the request file's password for the PKCS#12 file too.")
+def p12(request_path: str, cert_path: str, out_path: str, profile: str, no_chain: bool,
+        same_password: bool) -> None:
+    """Build a .p12 from a request file and the issued certificate, without a browser.
+
+    Passwords come from RA_JSON_PASSWORD and RA_P12_PASSWORD, else they are asked for.
+    """
+    import os
+
+
+    try:
+        request_file = rf.read_request_file(Path(request_path).read_bytes())
+        chain = rf.load_chain(Path(cert_path).read_bytes())
+        json_password = os.environ.get("RA_JSON_PASSWORD") or click.prompt(
+            "Password of the request file", hide_input=True)
+        key = rf.decrypt_private_key(request_file, json_password)
+        leaf, others = rf.split_chain(key, chain)
+        p12_password = json_password if same_password else (
+            os.environ.get("RA_P12_PASSWORD") or click.prompt(
+                "Password for the PKCS#12 file", hide_input=True, confirmation_prompt=True))
+        data = rf.build_pkcs12(key, leaf, [] if no_chain else others, p12_password, profile)
+    except OSError as exc:
+        raise click.ClickException(f"{exc.filename}: {exc.strerror}") from None
+    except rf.RequestFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    descriptor = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # also when the file existed: it holds a private key
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(data)
+    click.echo(f"{out_path}: {profile} PKCS#12 for {rf.friendly_name(leaf)} "
+               f"({'certificate only' if no_chain else f'with {len(others)} CA certificates'})")
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--instance", default="instance", show_default=True,
+              type=click.Path(file_okay=False))
+def demo(host: str, port: int, instance: str) -> None:
+    """Create a demo instance (SQLite, local CA, demo people) and serve it."""
+    run_demo(host=host, port=port, instance=Path(instance))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

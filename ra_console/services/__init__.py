@@ -1,1 +1,0 @@
-"""Services behind small interfaces: outbox, mail, CA connectors."""

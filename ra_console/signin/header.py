@@ -1,0 +1,41 @@
+"""Header sign-in: identity attributes from a trusted reverse proxy (Shibboleth SP style)."""
+
+from __future__ import annotations
+
+from flask import Request
+
+from ra_console.usecases.signin import SignInIdentity
+
+
+def peer_address(request: Request) -> str | None:
+    """The address that actually connected (not one claimed in X-Forwarded-For)."""
+    original = request.environ.get("werkzeug.proxy_fix.orig", {})
+    return original.get("REMOTE_ADDR", request.remote_addr)
+
+
+def _values(request: Request, name: str, separator: str) -> tuple[str, ...]:
+    raw = request.headers.get(name, "")
+    return tuple(v.strip() for v in raw.split(separator) if v.strip())
+
+
+def identity_from_headers(request: Request, config: dict) -> SignInIdentity | None:
+    """The identity the proxy asserts, or None when the request is not from a trusted proxy
+    or carries no username."""
+    if peer_address(request) not in config["auth.trusted_proxies"]:
+        return None
+    separator = config["auth.header_separator"]
+    username = request.headers.get(config["auth.header_username"], "").strip()
+    if not username or len(username) > 200:
+        return None
+    affiliations = tuple(
+        value.split("@", 1)[0].lower()  # eduPersonScopedAffiliation: drop the scope
+        for value in _values(request, config["auth.header_affiliation"], separator)
+    )
+    return SignInIdentity(
+        username=username,
+        given_name=request.headers.get(config["auth.header_given_name"], "").strip()[:200],
+        surname=request.headers.get(config["auth.header_surname"], "").strip()[:200],
+        emails=_values(request, config["auth.header_email"], separator),
+        affiliations=affiliations,
+        groups=_values(request, config["auth.header_groups"], separator),
+    )

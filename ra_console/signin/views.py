@@ -1,0 +1,100 @@
+"""Sign-in pages: the demo identity picker (dev mode) and header sign-in (OpenID Connect:
+oidc.py)."""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session as http_session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from ra_console.core.db import get_session
+from ra_console.signin import oidc
+from ra_console.signin.common import bp, runtime as _runtime, safe_next, sign_in_as
+from ra_console.signin.header import identity_from_headers
+from ra_console.usecases.demo_people import DEMO_PEOPLE
+from ra_console.web.access import public
+from ra_console.web.current import current_person
+from ra_console.web.session_policy import end_session
+from ra_console.workflow import audit
+
+
+@bp.route("/login")
+@public
+def login():
+    mode = _runtime().config["auth.mode"]
+    if current_person() is not None:
+        return redirect(safe_next(request.args.get("next")))
+    people = DEMO_PEOPLE if mode == "dev" else {}
+    return render_template("auth/login.html", mode=mode, people=people,
+                           next=request.args.get("next", ""))
+
+
+@bp.route("/login/dev", methods=["POST"])
+@public
+def login_dev():
+    runtime = _runtime()
+    if runtime.config["auth.mode"] != "dev" or not runtime.config["demo"]:
+        abort(404)
+    entry = DEMO_PEOPLE.get(request.form.get("username", ""))
+    if entry is None:
+        db = get_session()
+        audit.append_event(db, entity_type="person", entity_id="-", trigger="login_failed",
+                           actor=request.form.get("username", "")[:200] or "-", role="anonymous",
+                           ip=request.remote_addr)
+        db.commit()
+        flash(_("Unknown demo identity."), "error")
+        return redirect(url_for("auth.login"))
+    sign_in_as(entry[0])
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout():
+    id_token = http_session.get(oidc.ID_TOKEN_KEY)
+    end_session()
+    if _runtime().config["auth.mode"] == "oidc":  # end the provider's session too
+        response = oidc.end_session_redirect(id_token)
+        if response is not None:
+            return response
+    logout_url = _runtime().config["auth.logout_url"]
+    if logout_url:  # the SSO session must end too, or the proxy signs the user in again
+        return redirect(logout_url)
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+@public
+def set_language(code: str):
+    if code in _runtime().config["languages"]:
+        http_session["lang"] = code
+    return redirect(safe_next(request.form.get("next")))
+
+
+def header_sign_in() -> None:
+    """Before each request in header mode: follow the identity the proxy asserts."""
+    runtime = _runtime()
+    if runtime.config["auth.mode"] != "header":
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if view is None or getattr(view, "access", None) == "public":
+        return  # public files (CRL, CA certificates, static) never sign anybody in
+    identity = identity_from_headers(request, runtime.config)
+    if identity is None:
+        return
+    person = current_person()
+    if person is None or person.username != identity.username:
+        sign_in_as(identity)
+        g.pop("person", None)
+        g.pop("actor", None)
+

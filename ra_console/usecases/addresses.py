@@ -1,0 +1,183 @@
+"""Institute addresses: rows added by network contacts, their aliases, challenges, redeeming."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlmodel import Session, select
+
+from ra_console.adapters.challenges import hash_token
+from ra_console.models import Challenge, Institute, InstituteDomain, Mailbox, MailboxAddress, Person
+from ra_console.queries.addresses import addresses_of
+from ra_console.workflow import audit
+from ra_console.workflow.actor import Actor
+from ra_console.workflow.engine import create, fire
+
+# SBR §3.1.4.1 / RFC 5321: we accept ASCII local parts only (no SMTPUTF8 mailboxes) and
+# domains in their ASCII (A-label) form; IDNs must be entered as xn--.
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+ADDRESS_RE = re.compile(rf"{_LOCAL}@{_DOMAIN}")
+KINDS = ("personal", "functional")
+
+
+class AddressError(Exception):
+    """A row cannot be saved or a challenge not redeemed; `code` + `params` become a message."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code, self.params = code, params
+
+
+@dataclass(frozen=True)
+class MailboxInput:
+    """What a network contact enters (form or CSV row)."""
+
+    primary: str
+    aliases: tuple[str, ...] = ()
+    kind: str = "personal"
+    username: str = ""
+    display_name: str = ""
+    applicant: str = ""
+    comment: str = ""
+
+
+def normalize(address: str) -> str:
+    return address.strip().lower()
+
+
+def check_address(address: str) -> str:
+    address = address.strip()
+    if len(address) > 254 or not ADDRESS_RE.fullmatch(address):
+        raise AddressError("bad_address", address=address)
+    return address
+
+
+def institute_domains(session: Session, institute_id: int) -> list[str]:
+    return list(session.exec(select(InstituteDomain.domain).where(
+        InstituteDomain.institute_id == institute_id)).all())
+
+
+def validate(session: Session, institute: Institute, data: MailboxInput, *, max_aliases: int,
+             mailbox: Mailbox | None = None) -> list[str]:
+    """Check a row; return its addresses as given (primary first)."""
+    if data.kind not in KINDS:
+        raise AddressError("bad_kind", kind=data.kind)
+    addresses = [check_address(data.primary)] + [check_address(a) for a in data.aliases if a]
+    if len(addresses) - 1 > max_aliases:
+        raise AddressError("too_many_aliases", max=max_aliases)
+    lowered = [normalize(a) for a in addresses]
+    if len(set(lowered)) != len(lowered):
+        raise AddressError("duplicate_in_row")
+    domains = {d.lower() for d in institute_domains(session, institute.id)}
+    for address in lowered:
+        if address.rsplit("@", 1)[1] not in domains:
+            raise AddressError("foreign_domain", address=address,
+                               domains=", ".join(sorted(domains)))
+        taken = session.exec(select(MailboxAddress).where(MailboxAddress.address == address)
+                             ).first()
+        if taken is not None and (mailbox is None or taken.mailbox_id != mailbox.id):
+            raise AddressError("address_taken", address=address)
+    if data.kind == "personal" and not data.username.strip():
+        raise AddressError("username_missing")
+    if data.kind == "functional" and not data.applicant.strip():
+        raise AddressError("applicant_missing")
+    if data.kind == "functional" and not data.display_name.strip():
+        raise AddressError("display_name_missing")
+    return addresses
+
+
+def person_for(session: Session, username: str) -> Person:
+    """The person with this username; created as a stub until their first sign-in."""
+    username = username.strip()
+    person = session.exec(select(Person).where(Person.username == username)).first()
+    if person is None:
+        person = Person(username=username)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def add_mailbox(session: Session, actor: Actor, institute: Institute, data: MailboxInput, *,
+                max_aliases: int) -> Mailbox:
+    addresses = validate(session, institute, data, max_aliases=max_aliases)
+    owner = person_for(session, data.username if data.kind == "personal" else data.applicant)
+    applicant = person_for(session, data.applicant) if data.kind == "functional" else None
+    mailbox = Mailbox(institute_id=institute.id, kind=data.kind, source="institute",
+                      display_name=data.display_name.strip(), owner_id=owner.id,
+                      applicant_id=applicant.id if applicant else None,
+                      comment=data.comment.strip()[:500])
+    create(session, mailbox, actor, data={"address": normalize(addresses[0])})
+    for i, address in enumerate(addresses):
+        session.add(MailboxAddress(mailbox_id=mailbox.id, address=normalize(address),
+                                   display=address, is_primary=i == 0))
+    session.flush()
+    return mailbox
+
+
+def set_aliases(session: Session, actor: Actor, institute: Institute, mailbox: Mailbox,
+                aliases: tuple[str, ...], *, max_aliases: int) -> bool:
+    """Replace the aliases; returns True when something changed. Pending challenges die and
+    a confirmed row must be confirmed again (its new alias is unconfirmed)."""
+    current = addresses_of(session, mailbox)
+    primary = next(a for a in current if a.is_primary)
+    data = MailboxInput(primary=primary.display, aliases=aliases, kind=mailbox.kind,
+                        username="-", applicant="-", display_name=mailbox.display_name or "-")
+    wanted = validate(session, session.get(Institute, mailbox.institute_id), data,
+                      max_aliases=max_aliases, mailbox=mailbox)[1:]
+    old = {a.address: a for a in current if not a.is_primary}
+    new = {normalize(a): a for a in wanted}
+    if set(old) == set(new):
+        return False
+    for address, row in old.items():
+        if address not in new:
+            session.delete(row)
+    for address, given in new.items():
+        if address not in old:
+            session.add(MailboxAddress(mailbox_id=mailbox.id, address=address, display=given))
+    session.flush()
+    if mailbox.status in ("pending_challenge", "verified"):
+        fire(session, mailbox, "change_addresses", actor, aliases=", ".join(sorted(new)))
+    return True
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def redeem(session: Session, actor: Actor, token: str, now: datetime) -> MailboxAddress:
+    """Confirm one address; the row becomes verified when its last address is confirmed.
+    Raises AddressError (unknown, used, superseded, expired, wrong_person); nothing changes
+    then."""
+    challenge = session.exec(select(Challenge).where(
+        Challenge.token_hash == hash_token(token.strip()))).first() if token else None
+    if challenge is None:
+        raise AddressError("token_unknown")
+    if challenge.redeemed_at is not None:
+        raise AddressError("token_used")
+    if challenge.superseded_at is not None:
+        raise AddressError("token_superseded")
+    if _aware(challenge.expires_at) <= now:
+        raise AddressError("token_expired")
+    if challenge.person_id != actor.person_id:
+        raise AddressError("token_wrong_person")
+    address = session.get(MailboxAddress, challenge.address_id)
+    mailbox = session.get(Mailbox, address.mailbox_id)
+    if mailbox.status != "pending_challenge":
+        raise AddressError("token_superseded")
+    challenge.redeemed_at = now
+    address.verified_at, address.method = now, "challenge"
+    session.flush()
+    audit.append_event(session, entity_type="mailbox", entity_id=mailbox.public_id,
+                       trigger="confirm_address", actor=actor.username, role="user",
+                       ip=actor.ip, data={"address": address.address})
+    if all(a.verified_at is not None for a in addresses_of(session, mailbox)):
+        fire(session, mailbox, "redeem", actor)
+    return address
+
+
+def send_challenge(session: Session, mailbox: Mailbox, actor: Actor) -> None:
+    """Send (or send again) the challenge e-mails of a row's unconfirmed addresses."""
+    fire(session, mailbox, "send_challenge", actor)

@@ -1,0 +1,118 @@
+"""Texts for refused address rows and challenge links, in the reader's language."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+ADDRESS_MESSAGES = {
+    "bad_address": lambda p: _("'%(address)s' is not a valid e-mail address (ASCII only; "
+                               "international domains as xn--).", address=p.get("address")),
+    "bad_kind": lambda p: _("Unknown mailbox type '%(kind)s' (personal or functional).",
+                            kind=p.get("kind")),
+    "too_many_aliases": lambda p: _("At most %(max)s aliases per row.", max=p.get("max")),
+    "duplicate_in_row": lambda p: _("An address appears twice in the row."),
+    "foreign_domain": lambda p: _(
+        "%(address)s is not in the institute's mail domains (%(domains)s).",
+        address=p.get("address"), domains=p.get("domains")),
+    "address_taken": lambda p: _("%(address)s already belongs to another row.",
+                                 address=p.get("address")),
+    "username_missing": lambda p: _("Please give the user name of the person."),
+    "applicant_missing": lambda p: _("A functional mailbox needs the applicant's user name."),
+    "display_name_missing": lambda p: _("A functional mailbox needs a display name."),
+    "person_unknown": lambda p: _("No unique person named '%(name)s' is known; add a "
+                                  "Username column.", name=p.get("name")),
+    "applicant_unknown": lambda p: _("No person has the confirmed address %(address)s.",
+                                     address=p.get("address")),
+    "duplicate_in_file": lambda p: _("%(address)s appears more than once in the file.",
+                                     address=p.get("address")),
+    "extra_cells": lambda p: _("The row has more cells than the header."),
+    "token_unknown": lambda p: _("This confirmation link is not valid. Please use the "
+                                 "newest link you received, or ask your network contact."),
+    "token_used": lambda p: _("This confirmation link was already used."),
+    "token_superseded": lambda p: _("This confirmation link was replaced by a newer one. "
+                                    "Please use the newest e-mail."),
+    "token_expired": lambda p: _("This confirmation link has expired. Please ask your network "
+                                 "contact to send a new one."),
+    "token_wrong_person": lambda p: _("This confirmation link is meant for another person. "
+                                      "Please sign in with the user name named in the e-mail."),
+}
+
+
+def address_message(code: str, params: dict | None = None) -> str:
+    builder = ADDRESS_MESSAGES.get(code)
+    if builder is None:
+        return _("The change was not possible (%(code)s).", code=code or "?")
+    return builder(params or {})
+
+
+def _wrong_type(p: dict) -> str:
+    if p.get("expected") == "int":
+        return _("must be a whole number")
+    return _("has the wrong type")
+
+
+# The rules for certificate profiles (pki/profiles.py), configuration values
+# (core/config.py) and the console's own (adapters/overrides.py): one namespace of codes.
+RULE_MESSAGES = {
+    # pki.profiles.PROBLEMS
+    "not_text": lambda p: _("must not be empty"),
+    "not_a_choice": lambda p: _("is not one of the choices"),
+    "not_bool": lambda p: _("must be yes or no"),
+    "between": lambda p: _("must be a whole number between %(low)s and %(high)s",
+                           low=p.get("low"), high=p.get("high")),
+    "empty_list": lambda p: _("must not be empty"),
+    "not_list": lambda p: _("must be a list"),
+    "algorithm": lambda p: _("unsupported key algorithm %(value)s (RSA-2048 to RSA-8192)",
+                             value=p.get("value")),
+    "not_pairs": lambda p: _("each line must read attribute=value"),
+    "not_attribute_mapping": lambda p: _("each line must read attribute=value"),
+    "attribute": lambda p: _("unsupported attribute %(value)s (C, ST, L, O, OU, "
+                             "organizationIdentifier)", value=p.get("value")),
+    "attribute_twice": lambda p: _("attribute %(value)s given twice", value=p.get("value")),
+    "attribute_empty": lambda p: _("%(attr)s must not be empty", attr=p.get("attr")),
+    "attribute_too_long": lambda p: _("%(attr)s is longer than %(limit)s characters",
+                                      attr=p.get("attr"), limit=p.get("limit")),
+    "mailbox_subject": lambda p: _("must be empty for mailbox-validated profiles (no "
+                                   "organisation data)"),
+    "sponsor_needs": lambda p: _("sponsor-validated profiles need %(attrs)s",
+                                 attrs=p.get("attrs")),
+    "country_code": lambda p: _("C must be a two-letter country code"),
+    "org_identifier": lambda p: _("organizationIdentifier must look like "
+                                  "'VATDE-DE123456789'"),
+    "org_identifier_country": lambda p: _("the country in organizationIdentifier differs "
+                                          "from C"),
+    "needs_country": lambda p: _("%(attr)s needs C as well", attr=p.get("attr")),
+    "not_mapping": lambda p: _("has the wrong type"),
+    "unknown_key": lambda p: _("cannot be changed in the console"),
+    "missing": lambda p: _("must not be empty"),
+    # core.config.PROBLEMS
+    "wrong_type": _wrong_type,
+    "languages": lambda p: _("is not one of the choices"),
+    "positive": lambda p: _("must be greater than 0"),
+    "not_negative": lambda p: _("must not be negative"),
+    "challenge_hours": lambda p: _("must be at most 24 hours (S/MIME BR 3.2.2.2)"),
+    "identity_days": lambda p: _("must be between 1 and 825 days (S/MIME BR 4.2.1)"),
+    "document_types": lambda p: _("may list passport, ID card and residence permit"),
+    "max_aliases": lambda p: _("must be a whole number between %(low)s and %(high)s",
+                               low=0, high=5),
+    "grace_days": lambda p: _("must be between 0 and 5 days (S/MIME BR 4.9.1.1)"),
+    "reminder_days": lambda p: _("must list whole numbers of days above 0"),
+    "cert_types": lambda p: _("each line must read profile=CA type"),
+    # adapters.overrides.PROBLEMS
+    "unknown_ca": lambda p: _("unknown CA (local, harica or sectigo)"),
+    "no_profile": lambda p: _("there is no profile named '%(name)s'", name=p.get("name")),
+    "name_too_long": lambda p: _("is longer than %(limit)s characters", limit=p.get("limit")),
+    "not_editable": lambda p: _("cannot be changed in the console"),
+    "no_remote_ca": lambda p: _("there is no remote CA named '%(name)s'", name=p.get("name")),
+    "anchors_unreadable": lambda p: _("the file cannot be read (%(reason)s)",
+                                      reason=p.get("reason")),
+    "not_url": lambda p: _("must start with https:// (or http://)"),
+}
+
+
+def rule_message(code: str, params: dict | None = None) -> str:
+    """Why a profile or CA value was refused, in the reader's language."""
+    builder = RULE_MESSAGES.get(code)
+    if builder is None:
+        return _("The change was not possible (%(code)s).", code=code or "?")
+    return builder(params or {})

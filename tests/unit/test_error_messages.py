@@ -1,0 +1,114 @@
+"""Every error a person may see is a code with parameters, and every code has a text in
+German and in English where it is shown (no English text matched by pattern)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_babel import Babel, force_locale
+
+from ra_console.adapters import overrides
+from ra_console.console.csv_import import csv_error_message
+from ra_console.console.identity import identity_message
+from ra_console.core import config
+from ra_console.pki import profiles
+from ra_console.portal.messages import MESSAGES as REQUEST_MESSAGES
+from ra_console.usecases.csv_import import CsvError
+from ra_console.web.messages import ADDRESS_MESSAGES, RULE_MESSAGES
+
+PACKAGE = Path(__file__).resolve().parents[2] / "ra_console"
+SOURCES = "\n".join(p.read_text() for p in PACKAGE.rglob("*.py"))
+# Codes raised through a variable, not a literal (see usecases/requests.py).
+INDIRECT_REQUEST_CODES = {"open_request", "valid_certificate"}
+
+
+def _raised(error: str) -> set[str]:
+    return set(re.findall(rf"raise {error}\(\s*\"(\w+)\"\s*[,)]", SOURCES))
+
+
+@pytest.fixture(scope="module")
+def app():
+    app = Flask("messages")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE / "translations")
+    Babel(app)
+    return app
+
+
+def _both(app, render) -> tuple[str, str]:
+    with app.test_request_context():
+        with force_locale("en"):
+            english = str(render())
+        with force_locale("de"):
+            german = str(render())
+    return english, german
+
+
+def _params(text_with_placeholders: str) -> dict:
+    return {name: f"<{name}>" for name in re.findall(r"%\((\w+)\)s", text_with_placeholders)}
+
+
+RULE_TABLES = {"pki.profiles": profiles.PROBLEMS, "core.config": config.PROBLEMS,
+               "adapters.overrides": overrides.PROBLEMS}
+
+
+@pytest.mark.parametrize("table", RULE_TABLES)
+def test_every_rule_has_a_text_in_both_languages(app, table):
+    for code, english_rule in RULE_TABLES[table].items():
+        assert code in RULE_MESSAGES, f"{table}: {code} has no console text"
+        english, german = _both(app, lambda c=code, r=english_rule: RULE_MESSAGES[c](_params(r)))
+        assert english and german and english != german, (code, english, german)
+
+
+def test_rule_codes_are_unique_across_the_three_tables():
+    seen: dict[str, str] = {}
+    for rules in RULE_TABLES.values():
+        for code, text in rules.items():
+            assert seen.setdefault(code, text) == text, f"{code} means two things"
+
+
+def test_a_refused_profile_value_carries_its_code():
+    with pytest.raises(profiles.ProfileError) as refused:
+        profiles.CertificateProfile(name="p", validation="mailbox", validity_days=9999)
+    assert (refused.value.field, refused.value.code) == ("validity_days", "between")
+    assert refused.value.params == {"low": 1, "high": profiles.MAX_VALIDITY_DAYS}
+
+
+def test_every_address_code_has_both_languages(app):
+    codes = _raised("AddressError")
+    assert codes and codes <= set(ADDRESS_MESSAGES)
+    for code in codes:
+        english, german = _both(app, lambda c=code: ADDRESS_MESSAGES[c]({}))
+        assert english != german, code
+
+
+def test_every_request_code_has_both_languages(app):
+    csr_codes = {f"csr_{c}" for c in _raised("CsrError")}
+    codes = _raised("RequestError") | INDIRECT_REQUEST_CODES | csr_codes
+    assert codes <= set(REQUEST_MESSAGES), codes - set(REQUEST_MESSAGES)
+    for code in codes:
+        english, german = _both(app, lambda c=code: REQUEST_MESSAGES[c]({}))
+        assert english != german, code
+
+
+def test_every_identity_code_has_both_languages(app):
+    codes = _raised("IdentityError")
+    assert codes
+    for code in codes:
+        english, german = _both(app, lambda c=code: identity_message(c))
+        fallback, _ = _both(app, lambda: identity_message("no such code"))
+        assert english != fallback.replace("no such code", code), code
+        assert english != german, code
+
+
+def test_every_csv_file_code_has_both_languages(app):
+    codes = _raised("CsvError")
+    assert codes
+    texts = set()
+    for code in codes:
+        english, german = _both(app, lambda c=code: csv_error_message(CsvError(c)))
+        assert english != german, code
+        texts.add(english)
+    assert len(texts) == len(codes), "two codes share the fallback text"
