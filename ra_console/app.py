@@ -24,6 +24,7 @@ from ra_console.public.pki import bp as pki_bp
 from ra_console.signin import oidc
 from ra_console.signin.views import bp as auth_bp, header_sign_in
 from ra_console.web import limits, session_policy
+from ra_console.web.input import refuse_nul_bytes
 from ra_console.web.pages import register_error_pages, security_headers, template_helpers
 
 csrf = CSRFProtect()
@@ -68,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     session_policy.init_app(app)
+    app.before_request(refuse_nul_bytes)
     app.before_request(header_sign_in)
     app.after_request(security_headers)
     app.context_processor(template_helpers)

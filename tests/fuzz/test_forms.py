@@ -13,7 +13,7 @@ SETTINGS = settings(max_examples=40, deadline=None,
 VALUES = st.one_of(st.text(max_size=80), st.sampled_from(
     ["", "0", "-1", "99999999999999999999", "' OR 1=1 --", "<script>", "\u202e", "ä@ö.de",
      "a" * 5000, "erika", "new", "1", "on", "personal", "functional", "../../etc/passwd",
-     "reset", "365", "harica", "RSA-2048", "O=X\nC=DE", "https://ca.example.org"]))
+     "reset", "365", "harica", "RSA-2048", "O=X\nC=DE", "https://ca.example.org", "a\x00b"]))
 FORM_FIELDS = ["mailbox", "aliases", "csr_text", "consent_name_and_mailbox", "username",
                "reason", "comment", "primary", "alias1", "kind", "institute_id", "code",
                "step", "legal_surname", "document_type", "document_expiry", "person_id",
@@ -52,6 +52,24 @@ def test_random_posts_never_fail(app, browser, runtime, data, upload):
                    "file": (io.BytesIO(upload), "x.csv")}
         response = browser.client.post(url, data=payload, content_type="multipart/form-data")
         assert response.status_code < 500, (url, data)
+
+
+def test_nul_in_any_field_is_refused_before_any_view(app, browser, runtime):
+    """PostgreSQL refuses NUL in text; found by the fuzzer as a 500 on /console/domains/new/."""
+    browser.login("admin")
+    token = browser.token("/certificates")
+    before = counts(runtime)
+    args = {"public_id": "00000000-0000-4000-8000-000000000000", "trigger": "submit",
+            "row_id": "1", "token": "x", "code": "de", "kind": "pem", "export_type": "csv",
+            "name": "ra-issuing", "filename": "x", "profile": "personal", "ca": "harica"}
+    for rule in post_routes(app):
+        url = rule.build(args)[1] if rule.arguments else rule.rule
+        response = browser.client.post(url, data={"csrf_token": token, "domain": "a\x00.de",
+                                                  "primary": "x\x00@y.de", "comment": "\x00"})
+        assert response.status_code == 400, url
+        assert "<main" in response.get_data(as_text=True), url  # the styled error page
+    assert browser.client.get("/certificates?q=%00").status_code == 400
+    assert counts(runtime) == before
 
 
 @SETTINGS
