@@ -24,6 +24,7 @@ from ra_console.public.pki import bp as pki_bp
 from ra_console.signin import oidc
 from ra_console.signin.views import bp as auth_bp, header_sign_in
 from ra_console.web import limits, session_policy
+from ra_console.web.formats import local_date, local_time
 from ra_console.web.input import refuse_nul_bytes
 from ra_console.web.pages import register_error_pages, security_headers, template_helpers
 
@@ -73,6 +74,8 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.before_request(header_sign_in)
     app.after_request(security_headers)
     app.context_processor(template_helpers)
+    app.add_template_filter(local_time)
+    app.add_template_filter(local_date)
     register_error_pages(app)
     mail.configure(app)
     app.register_blueprint(auth_bp)

@@ -101,7 +101,6 @@ class Runtime:
         self._loaded_at = None
 
     def _refresh(self) -> None:
-
         started = self.monotonic()
         try:
             with self.engine.connect() as connection:

@@ -44,7 +44,6 @@ def prepare(instance: Path, public_url: str):
 
 
 def run_demo(*, host: str, port: int, instance: Path) -> None:
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Flask, g
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from ra_console.console.csv_import import CsvImportView
@@ -37,8 +40,6 @@ from ra_console.models import (
 
 
 def _nonce() -> str:
-    import secrets
-
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
     return g.csp_nonce
@@ -59,37 +60,37 @@ def console_session(runtime) -> scoped_session:
 def init_console(app: Flask, runtime) -> Admin:
     session = console_session(runtime)
     app.teardown_appcontext(lambda _exc: session.remove())
-    admin = Admin(app, name="RA-Konsole", url="/console",
-                  index_view=DashboardView(name="Übersicht", url="/console"),
+    admin = Admin(app, name=lazy_gettext("RA console"), url="/console",
+                  index_view=DashboardView(name=lazy_gettext("Overview"), url="/console"),
                   theme=Bootstrap4Theme(), csp_nonce_generator=_nonce)
-    admin.add_view(MailboxView(Mailbox, session, name="Meine E-Mail-Domains",
+    admin.add_view(MailboxView(Mailbox, session, name=lazy_gettext("My e-mail domains"),
                                endpoint="mailboxes"))
-    admin.add_view(CsvImportView(name="CSV-Import", endpoint="csv_import",
+    admin.add_view(CsvImportView(name=lazy_gettext("CSV import"), endpoint="csv_import",
                                  url="/console/csv-import"))
-    admin.add_view(CertificateView(Certificate, session, name="Zertifikate",
+    admin.add_view(CertificateView(Certificate, session, name=lazy_gettext("Certificates"),
                                    endpoint="certificates"))
-    admin.add_view(ApprovalView(Certificate, session, name="Zertifikatsanträge",
-                                category="Genehmigungen", endpoint="approvals"))
-    admin.add_view(NameApprovalView(Mailbox, session, name="Namen von Funktionspostfächern",
-                                    category="Genehmigungen", endpoint="name_approvals"))
-    admin.add_view(IdentityDeskView(name="Identitätsprüfung", endpoint="identity_desk",
+    admin.add_view(ApprovalView(Certificate, session, name=lazy_gettext("Certificate requests"),
+                                category=lazy_gettext("Approvals"), endpoint="approvals"))
+    admin.add_view(NameApprovalView(Mailbox, session, name=lazy_gettext("Names of functional mailboxes"),
+                                    category=lazy_gettext("Approvals"), endpoint="name_approvals"))
+    admin.add_view(IdentityDeskView(name=lazy_gettext("Identity check"), endpoint="identity_desk",
                                     url="/console/identity-desk"))
-    admin.add_view(IdentityCheckView(IdentityCheck, session, name="Identitätsprüfungen",
-                                     category="Verwaltung", endpoint="identity_checks"))
-    admin.add_view(PersonView(Person, session, name="Personen", category="Verwaltung",
+    admin.add_view(IdentityCheckView(IdentityCheck, session, name=lazy_gettext("Identity checks"),
+                                     category=lazy_gettext("Administration"), endpoint="identity_checks"))
+    admin.add_view(PersonView(Person, session, name=lazy_gettext("Persons"), category=lazy_gettext("Administration"),
                               endpoint="persons"))
-    admin.add_view(RoleView(RoleAssignment, session, name="Rollen", category="Verwaltung",
+    admin.add_view(RoleView(RoleAssignment, session, name=lazy_gettext("Roles"), category=lazy_gettext("Administration"),
                             endpoint="roles"))
-    admin.add_view(InstituteView(Institute, session, name="Einrichtungen",
-                                 category="Verwaltung", endpoint="institutes"))
-    admin.add_view(DomainView(InstituteDomain, session, name="Mail-Domains",
-                              category="Verwaltung", endpoint="domains"))
-    admin.add_view(SettingsView(name="Einstellungen", category="Verwaltung",
+    admin.add_view(InstituteView(Institute, session, name=lazy_gettext("Institutes"),
+                                 category=lazy_gettext("Administration"), endpoint="institutes"))
+    admin.add_view(DomainView(InstituteDomain, session, name=lazy_gettext("Mail domains"),
+                              category=lazy_gettext("Administration"), endpoint="domains"))
+    admin.add_view(SettingsView(name=lazy_gettext("Settings"), category=lazy_gettext("Administration"),
                                 endpoint="settings", url="/console/settings"))
-    admin.add_view(OutboxView(OutboxMessage, session, name="Outbox", category="Betrieb",
+    admin.add_view(OutboxView(OutboxMessage, session, name=lazy_gettext("Outbox"), category=lazy_gettext("Operations"),
                               endpoint="outbox"))
-    admin.add_view(AuditView(AuditEvent, session, name="Audit-Log", category="Betrieb",
+    admin.add_view(AuditView(AuditEvent, session, name=lazy_gettext("Audit log"), category=lazy_gettext("Operations"),
                              endpoint="audit"))
-    admin.add_view(AuditVerifyView(name="Audit-Kette prüfen", category="Betrieb",
+    admin.add_view(AuditVerifyView(name=lazy_gettext("Verify the audit chain"), category=lazy_gettext("Operations"),
                                    endpoint="audit_verify", url="/console/audit-verify"))
     return admin

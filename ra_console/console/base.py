@@ -6,16 +6,20 @@ rows of their own institutes (`scope_query`), in lists, counts, exports and by i
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import wraps
 
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
 from flask_wtf import FlaskForm
 
+from ra_console.console.labels import COLUMN_LABELS, column_label, value_label
 from ra_console.core.db import get_session
 from ra_console.web.access import OPERATOR_ROLES
 from ra_console.web.current import current_actor
+from ra_console.web.formats import local_date, local_time
 from ra_console.web.pages import state_label
 from ra_console.workflow import audit
 
@@ -62,8 +66,47 @@ class GuardedIndexView(Guarded, AdminIndexView):
 class GuardedView(Guarded, BaseView):
     """A custom (non-model) console page."""
 
+def _value(group: str):
+    def format_value(view, context, model, name):
+        return value_label(group, getattr(model, name))
+    return format_value
+
+
+def readable(value, key: str | None = None) -> str:
+    """A stored structure (a dict of audit data, an outbox payload, findings) as lines of
+    "Label: value" with our labels; values of roles, kinds etc. as words."""
+    if isinstance(value, dict):
+        return "; ".join(f"{column_label(k)}: {readable(v, k)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(readable(v, key) for v in value)
+    if key in VALUE_COLUMNS:
+        return value_label(VALUE_COLUMNS[key], value)
+    return "" if value is None else str(value)
+
+
+def readable_column(view, context, model, name):
+    return readable(getattr(model, name), name)
+
+
+def _time(view, value, name=None):
+    return local_time(value)
+
+
+def _date(view, value, name=None):
+    return local_date(value)
+
+
+# Stored values shown as words, by column name (views add their own, e.g. the outbox kinds).
+VALUE_COLUMNS = {"role": "role", "kind": "kind", "source": "source", "origin": "origin",
+                 "method": "method", "document_type": "document_type",
+                 "template": "template"}
+
+
 class GuardedModelView(Guarded, ModelView):
-    """A model list with role-dependent create/edit/delete/export and row-level scope."""
+    """A model list with role-dependent create/edit/delete/export and row-level scope.
+
+    Column names, stored values and times are shown in the reader's language and time zone
+    (console/labels.py), in lists, details, filters and exports alike."""
     # Flask-WTF's form: the same CSRF token the global CSRFProtect checks on every POST
     # (flask_admin.form.SecureForm makes its own tokens, which CSRFProtect refuses).
     form_base_class = FlaskForm
@@ -85,6 +128,26 @@ class GuardedModelView(Guarded, ModelView):
     @property
     def can_delete(self):
         return self.allow_delete and self.may_write
+
+    def __init__(self, *args, **kwargs):
+        self.column_labels = {**COLUMN_LABELS, **(self.column_labels or {})}
+        self.column_formatters = {
+            **{name: _value(group) for name, group in VALUE_COLUMNS.items()},
+            **(self.column_formatters or {})}
+        times = {datetime: _time, date: _date}
+        self.column_type_formatters = {**typefmt.BASE_FORMATTERS, **times}
+        self.column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, **times}
+        self.column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, **times}
+        super().__init__(*args, **kwargs)
+
+    def get_filter_arg(self, index, flt):
+        """Filter URLs named by column and operation, the same in every language (the
+        dashboard links to ?flt0_kind_equals=mail.alert)."""
+        if not self.named_filter_urls:
+            return super().get_filter_arg(index, flt)
+        operation = flt.operation()
+        operation = getattr(operation, "_args", [operation])[0]
+        return f"{flt.column.key}_{str(operation).replace(' ', '_')}"
 
     def scope_query(self, query):
         """Restrict to what the actor may see; the default is everything (global roles)."""

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_admin import expose
 from sqlalchemy import func
 from sqlmodel import select
 
 from ra_console.console.base import GuardedIndexView
+from ra_console.console.labels import value_label
 from ra_console.core.db import get_session
 from ra_console.models import Certificate, OutboxMessage, Setting
+from ra_console.web.current import current_actor
 
 
 def _month_key(session):
@@ -56,7 +58,8 @@ def dashboard_figures(session, now) -> dict:
                                model=OutboxMessage),
     }
     months = issued_per_month(session, now)
-    runs = [(s.key.removeprefix("job:"), s.value) for s in session.exec(
+    runs = [(value_label("job", s.key.removeprefix("job:")), datetime.fromisoformat(s.value["at"]),
+             s.value) for s in session.exec(
         select(Setting).where(Setting.key.startswith("job:")).order_by(Setting.key))]
     return {"stats": stats, "months": months, "peak": max([n for _, n in months] + [1]),
             "runs": runs, "counted_at": now}
@@ -75,4 +78,6 @@ class DashboardView(GuardedIndexView):
         if cached is None or not now - max_age < cached["counted_at"] <= now:
             cached = dashboard_figures(session, now)
             runtime.services["dashboard.figures"] = cached
-        return self.render("console/dashboard.html", **cached)
+        actor = current_actor()
+        operations = actor.has_role("ra_admin") or actor.has_role("auditor")
+        return self.render("console/dashboard.html", operations=operations, **cached)

@@ -36,6 +36,11 @@ def field_label(name: str) -> str:
     }.get(name, name)
 
 
+def validation_label(validation: str) -> str:
+    return {"mailbox": _("mailbox-validated"), "sponsor": _("sponsor-validated")}.get(
+        validation, validation)
+
+
 def field_error(field: str, code: str, params: dict | None = None) -> str:
     """A refused value, named by its field, in the reader's language."""
     return _("%(field)s: %(problem)s", field=field_label(field),

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 
 from ra_console.adapters.settings import IssuancePause, issuance_pause
 from ra_console.console.base import GuardedView
-from ra_console.console.profiles import ProfileEditing
+from ra_console.console.profiles import ProfileEditing, field_label, validation_label
 from ra_console.core.db import get_session
 from ra_console.usecases.settings import set_issuance_pause
 from ra_console.web.current import current_actor
@@ -39,4 +39,5 @@ class SettingsView(ProfileEditing, GuardedView):
                   "success")
             return redirect(url_for(".index"))
         return self.render("console/settings.html", form=form, pause=issuance_pause(session),
-                           may_write=self.may_write, **self._overview(session, runtime))
+                           may_write=self.may_write, field_label=field_label,
+                           validation_label=validation_label, **self._overview(session, runtime))

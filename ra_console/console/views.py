@@ -6,20 +6,50 @@ from flask import flash, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
-from flask_babel import gettext as _, lazy_gettext
+from flask_babel import get_locale, gettext as _, lazy_gettext
 from sqlalchemy.orm import defer
 from wtforms import SelectChoice, SelectField
 
 from ra_console.adapters import outbox
-from ra_console.console.base import GuardedModelView, GuardedView, status_label
+from ra_console.console.base import GuardedModelView, GuardedView, readable_column, status_label
+from ra_console.console.labels import VALUE_LABELS, trigger_label, value_label
 from ra_console.console.revoke_all import RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
 from ra_console.models import Certificate, Mailbox, MailboxAddress
 from ra_console.pki.revocation import REASON_FLAGS
 from ra_console.web.current import current_actor
-from ra_console.workflow import audit
+from ra_console.workflow import audit, workflows
 from ra_console.workflow.audit import verify_chain
+
+
+def _consents(view, context, model, name):
+    """Which consents the requester gave (and when)."""
+    return ", ".join(value_label("consent", key) for key in (model.consents or {}))
+
+
+def _findings(view, context, model, name):
+    """pkilint's findings: severity and the check in words (its codes are identifiers)."""
+    return "; ".join(f"{f.get('severity', '')}: {str(f.get('code', '')).replace('_', ' ')}"
+                     f"{' (' + f['message'] + ')' if f.get('message') else ''}"
+                     for f in model.lint_findings or [])
+
+
+def _audit_action(view, context, model, name):
+    return trigger_label(model.entity_type, model.trigger, str(get_locale()))
+
+
+def _audit_state(view, context, model, name):
+    state = getattr(model, name)
+    if state is None or model.entity_type not in workflows():
+        return state or ""
+    return workflows()[model.entity_type].state_label(state, str(get_locale()))
+
+
+def _value_of(group: str):
+    def format_value(view, context, model, name):
+        return value_label(group, getattr(model, name))
+    return format_value
 
 
 def _institute_scope(view, query, column):
@@ -56,7 +86,8 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
     column_filters = ["status", "profile", "origin", "created_at", "not_after"]
     column_default_sort = ("created_at", True)
     column_details_exclude_list = ["csr_pem", "chain_pem"]
-    column_formatters = {"status": status_label("certificate")}
+    column_formatters = {"status": status_label("certificate"), "consents": _consents,
+                         "lint_findings": _findings}
     column_export_exclude_list = ["csr_pem", "cert_pem", "chain_pem", "consents"]
 
     def get_query(self):
@@ -124,7 +155,6 @@ def _address_match(pattern: str):
     from sqlalchemy import ARRAY, Integer, any_, bindparam, false
     from sqlmodel import select
 
-
     session = get_session()
     matching = select(MailboxAddress.mailbox_id).where(MailboxAddress.address.ilike(pattern))
     if session.get_bind().dialect.name == "postgresql":
@@ -171,7 +201,7 @@ class RoleView(GuardedModelView):
     # form_overrides, not form_choices: Flask-Admin builds form_choices as tuples, which
     # WTForms 3.3 deprecates.
     form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": [SelectChoice(r, r) for r in (
+    form_args = {"role": {"choices": [SelectChoice(r, VALUE_LABELS["role"][r]) for r in (
         "network_contact", "id_verifier", "ra_admin", "auditor")]}}
 
     def after_model_change(self, form, model, is_created):
@@ -196,6 +226,9 @@ class OutboxView(GuardedModelView):
     named_filter_urls = True  # the dashboard links to ?flt0_kind_equals=mail.alert
     column_default_sort = ("id", True)
     column_export_exclude_list = ["payload"]
+    column_details_exclude_list = ["dedupe_key"]  # technical; the export keeps it
+    column_formatters = {"kind": _value_of("outbox_kind"), "state": _value_of("outbox_state"),
+                         "payload": readable_column}
 
     @action("retry", lazy_gettext("Retry"), lazy_gettext("Retry the selected dead messages?"))
     def action_retry(self, ids):
@@ -214,6 +247,9 @@ class AuditView(GuardedModelView):
     column_filters = ["entity_type", "trigger", "actor", "role", "at"]
     column_default_sort = ("seq", True)
     list_template = "console/audit_list.html"
+    column_formatters = {"entity_type": _value_of("entity_type"), "trigger": _audit_action,
+                         "from_state": _audit_state, "to_state": _audit_state,
+                         "data": readable_column}
 
 
 class AuditVerifyView(GuardedView):

@@ -7,6 +7,7 @@ import secrets
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
@@ -77,6 +78,7 @@ PROBLEMS = {
     "wrong_type": "must be of type %(expected)s, got %(got)s",
     "not_a_choice": "must be one of %(choices)s",
     "languages": "must list some of %(choices)s",
+    "timezone": "must be a time zone name like Europe/Berlin",
     "positive": "must be greater than 0",
     "not_negative": "must not be negative",
     "challenge_hours": "must be at most 24 (S/MIME BR 3.2.2.2)",
@@ -89,6 +91,14 @@ PROBLEMS = {
 }
 
 
+def _is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def value_problem(key: str, value: Any, default: Any) -> tuple[str, dict[str, Any]] | None:
     """(code, params) when `value` breaks a rule for `key` (a key of PROBLEMS), else None."""
     expected = type(default)
@@ -98,6 +108,8 @@ def value_problem(key: str, value: Any, default: Any) -> tuple[str, dict[str, An
         return "not_a_choice", {"choices": str(sorted(CHOICES[key]))}
     if key == "languages" and (not value or set(value) - SUPPORTED_LANGUAGES):
         return "languages", {"choices": str(sorted(SUPPORTED_LANGUAGES))}
+    if key == "timezone" and not _is_time_zone(value):
+        return "timezone", {}
     if key in POSITIVE and value <= 0:
         return "positive", {}
     if key in NON_NEGATIVE and value < 0:

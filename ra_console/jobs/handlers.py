@@ -180,7 +180,6 @@ def handle_offboarding_mail(session: Session, message: OutboxMessage) -> None:
 
 
 def handle_directory_publish(session: Session, message: OutboxMessage) -> None:
-
     cert = _certificate(session, message)
     if cert.status != "issued":  # revoked or expired before it got there
         return
@@ -193,7 +192,6 @@ def handle_directory_publish(session: Session, message: OutboxMessage) -> None:
 
 
 def handle_directory_unpublish(session: Session, message: OutboxMessage) -> None:
-
     cert = _certificate(session, message)
     dn = LdapDirectory(_runtime().config).unpublish(cert)
     cert.directory_state, cert.directory_dn = "removed", dn or cert.directory_dn

@@ -96,7 +96,6 @@ def entitlement_lost(mailbox: Mailbox | None, person: Person, runtime
 
 
 def _notify(session, cert: Certificate, why: str, reason: str, revoke_on) -> None:
-
     mailbox = session.get(Mailbox, cert.mailbox_id)
     for address, lang in deactivation_recipients(session, mailbox):
         enqueue(session, "mail.offboarding", {

@@ -132,7 +132,6 @@ def run_sweep(runtime, name: str) -> int:
 
 
 def _record_run(runtime, name: str, started, count: int | None, error: str | None) -> None:
-
     with runtime.session() as session:
         setting = session.get(Setting, f"job:{name}") or Setting(key=f"job:{name}")
         setting.value = {"at": started.isoformat(), "count": count, "error": error}

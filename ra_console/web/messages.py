@@ -88,6 +88,7 @@ RULE_MESSAGES = {
     # core.config.PROBLEMS
     "wrong_type": _wrong_type,
     "languages": lambda p: _("is not one of the choices"),
+    "timezone": lambda p: _("must be a time zone name like Europe/Berlin"),
     "positive": lambda p: _("must be greater than 0"),
     "not_negative": lambda p: _("must not be negative"),
     "challenge_hours": lambda p: _("must be at most 24 hours (S/MIME BR 3.2.2.2)"),

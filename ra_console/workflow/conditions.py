@@ -45,7 +45,6 @@ def mailbox_is_requestable(ctx: FireContext) -> bool:
 
 @condition("has_unconfirmed_address")
 def has_unconfirmed_address(ctx: FireContext) -> bool:
-
     return any(a.verified_at is None for a in addresses_of(ctx.session, ctx.row))
 
 
@@ -57,7 +56,6 @@ def name_is_approved(ctx: FireContext) -> bool:
 
 @condition("all_addresses_confirmed")
 def all_addresses_confirmed(ctx: FireContext) -> bool:
-
     return all(a.verified_at is not None for a in addresses_of(ctx.session, ctx.row))
 
 
@@ -65,7 +63,6 @@ def all_addresses_confirmed(ctx: FireContext) -> bool:
 def never_challenged(ctx: FireContext) -> bool:
     """Rows may be deleted only while no challenge was ever sent; afterwards: deactivate."""
     from sqlmodel import select
-
 
     return ctx.session.exec(select(Challenge.id).join(
         MailboxAddress, MailboxAddress.id == Challenge.address_id).where(

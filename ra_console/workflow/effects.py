@@ -64,7 +64,6 @@ def send_challenges(ctx: FireContext) -> None:
 
 @effect("kill_challenges")
 def kill_challenges(ctx: FireContext) -> None:
-
     kill(ctx.session, ctx.row, ctx.runtime.now())
 
 

@@ -38,7 +38,7 @@ def test_dashboard_counts(browser, make_certificate, runtime):
     month = runtime.now().strftime("%Y-%m")
     assert f"<title>{month}: 1</title>" in page  # the issued-per-month chart: erika's
     runs = page[page.index('id="job-runs"'):]
-    assert "drain_outbox" in runs and "expire_certificates" in runs  # last job runs
+    assert "Outbox (mails, CA, directory)" in runs and "Expired certificates" in runs  # job runs
 
 
 def test_certificate_search(browser, make_certificate, runtime):
@@ -136,7 +136,7 @@ def test_auditor_reads_and_exports_but_cannot_act(browser, make_certificate, run
     assert export.status_code == 200 and public_id in export.get_data(as_text=True)
     assert "BEGIN CERTIFICATE REQUEST" not in export.get_data(as_text=True)
     header = export.get_data(as_text=True).splitlines()[0]
-    assert "Key Algorithm" in header and "Ca Ref" in header  # in the export, not the list
+    assert "Key algorithm" in header and "CA reference" in header  # in the export, not the list
     page = browser.get(f"/console/certificates/actions/{row.id}").get_data(as_text=True)
     assert "/fire/" not in page
     token = browser.token("/certificates")

@@ -233,7 +233,7 @@ def test_ca_connection_edit_is_used_by_the_connector_and_keeps_secrets_out(brows
     stored = repr(settings_rows(runtime)) + repr([e.data for e in setting_events(runtime)])
     assert "posted-key" not in stored and API_KEY not in stored
     overview = browser.get("/console/settings/").get_data(as_text=True)
-    assert "base_url: https://cm-stg.harica.gr" in overview and API_KEY not in overview
+    assert "Base URL: <code>https://cm-stg.harica.gr</code>" in overview and API_KEY not in overview
     browser.submit(HARICA, {"action": "reset"})
     assert connector_for(runtime, "harica").client.base_url == "https://cm.harica.gr"
 
