@@ -18,7 +18,12 @@ from ra_console.jobs.scheduler import build_scheduler, wait_for_leadership
 from ra_console.jobs.sweeps import run_once
 from ra_console.pki import requestfile as rf
 from ra_console.usecases.directory_sync import sync
-from ra_console.usecases.local_ca import init_local_ca
+from ra_console.usecases.local_ca import (
+    init_local_ca,
+    mail_signer_outdated,
+    reconcile_issuance,
+    renew_mail_signer,
+)
 from ra_console.workflow import workflows
 from ra_console.workflow.audit import AuditChainError, rekey_chain, verify_chain
 from ra_console.workflow.definition import WORKFLOWS_DIR, DefinitionError, load_all
@@ -142,6 +147,22 @@ def ca_init() -> None:
     click.echo(f"local CA created in {runtime.config['pki.local_ca_path']}")
 
 
+@ca.command("renew-mail-signer")
+@click.option("--if-outdated", is_flag=True,
+              help="Only when the certificate is missing or still has keyEncipherment.")
+def ca_renew_mail_signer(if_outdated: bool) -> None:
+    """Issue a new signing-only certificate and key for the RA's mail signer."""
+    runtime = _runtime()
+    try:
+        if if_outdated and not mail_signer_outdated(runtime):
+            click.echo("the mail-signer certificate is current")
+            return
+        renew_mail_signer(runtime)
+    finally:
+        runtime.engine.dispose()
+    click.echo(f"new mail-signer certificate in {runtime.config['mail.signing_cert']}")
+
+
 def _init_local_ca(runtime) -> None:
     try:
         init_local_ca(runtime)
@@ -159,6 +180,10 @@ def jobs_run() -> None:
     runtime = _runtime()
     app = create_app(runtime=runtime)
     leader = wait_for_leadership(runtime.engine, runtime.config["jobs.interval_seconds"])
+    reconciled = reconcile_issuance(runtime)  # before anything new is signed
+    for serial in reconciled.lost:
+        click.echo(f"local CA: certificate {serial} was signed but never recorded: revoked, "
+                   "RA admins told", err=True)
     click.echo("job runner started; Ctrl-C stops it")
     try:
         build_scheduler(app, background=False).start()

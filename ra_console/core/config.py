@@ -23,7 +23,7 @@ SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "audit_key": "RA_AUDIT_KEY",
               "directory_bind_password": "RA_DIRECTORY_BIND_PASSWORD"}
 # RA_* variables that are not configuration keys (`ra-console p12` reads the two passwords).
 NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL", "RA_JSON_PASSWORD",
-                  "RA_P12_PASSWORD"}
+                  "RA_P12_PASSWORD", "RA_FAULT_SLEEP_AFTER_SIGNING"}
 SUPPORTED_LANGUAGES = {"de", "en"}
 CHOICES = {"auth.mode": {"dev", "header", "oidc"}, "sectigo.auth": {"oauth2", "password"},
            "audit.witness_fsync": {"always", "never"}}
