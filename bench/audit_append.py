@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from ra_console.adapters.audit_witness import Witness
 from ra_console.adapters.migrate import upgrade
 from ra_console.adapters.runtime import build_runtime
 from ra_console.core.config import load_config
@@ -42,6 +43,16 @@ def _rate(n: int, url: str | None, folder: Path, overrides: dict) -> float:
     return n / elapsed
 
 
+def _witness_rate(n: int, fsync: bool) -> float:
+    """The witness write alone (lock, read the last line, HMAC, append, flush)."""
+    with tempfile.TemporaryDirectory() as folder:
+        witness = Witness(Path(folder) / "w.log", b"k" * 32, fsync=fsync)
+        started = time.perf_counter()
+        for i in range(n):
+            witness.record([(i + 1, "ab" * 32, "2026-11-02T09:00:00Z")])
+        return n / (time.perf_counter() - started)
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     url = sys.argv[2] if len(sys.argv) > 2 else None
@@ -53,6 +64,9 @@ def main() -> None:
             rate = _rate(n, url, Path(folder), overrides)
         label = "no witness" if policy is None else f"witness fsync={policy}"
         print(f"{label}: {n} appends, {rate:.0f} appends/s ({url or 'SQLite'})")
+        if policy is not None:
+            alone = _witness_rate(n, policy == "always")
+            print(f"  the witness write alone, fsync={policy}: {alone:.0f} lines/s")
 
 
 if __name__ == "__main__":
