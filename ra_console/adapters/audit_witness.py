@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlmodel import Session
+from sqlalchemy.orm import Session  # the base class: sqlmodel's and Flask-Admin's sessions
 
 log = logging.getLogger(__name__)
 GENESIS_MAC = "0" * 64
