@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy import or_, select
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from ra_console.adapters.audit_witness import Witness
 from ra_console.adapters.overrides import (
     CA_NAMES,
     Effective,
@@ -58,6 +60,9 @@ class Runtime:
         self._effective = Effective({}, profiles, cas, {name: {} for name in CA_NAMES})
         self._loaded_at: float | None = None
         self._lock = threading.Lock()
+        self.witness = Witness(Path(config["audit.witness_file"]), config["audit_key"].encode(),
+                               fsync=config["audit.witness_fsync"] == "always",
+                               syslog=config["audit.witness_syslog"])
 
     def session(self) -> Session:
         """A new session that carries this runtime (conditions and effects read it)."""

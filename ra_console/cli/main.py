@@ -13,13 +13,19 @@ from ra_console.adapters.runtime import build_runtime
 from ra_console.app import create_app
 from ra_console.cli.demo import run_demo
 from ra_console.core.config import ConfigError, load_config
+from ra_console.core.db import session_scope
 from ra_console.jobs.scheduler import build_scheduler, wait_for_leadership
 from ra_console.jobs.sweeps import run_once
 from ra_console.pki import requestfile as rf
 from ra_console.usecases.directory_sync import sync
-from ra_console.usecases.local_ca import init_local_ca
+from ra_console.usecases.local_ca import (
+    init_local_ca,
+    mail_signer_outdated,
+    reconcile_issuance,
+    renew_mail_signer,
+)
 from ra_console.workflow import workflows
-from ra_console.workflow.audit import verify_chain
+from ra_console.workflow.audit import AuditChainError, rekey_chain, verify_chain
 from ra_console.workflow.definition import WORKFLOWS_DIR, DefinitionError, load_all
 from ra_console.workflow.diagram import mermaid
 
@@ -45,8 +51,14 @@ def db_upgrade() -> None:
     runtime = _runtime()
     try:
         upgrade(runtime.engine)
+        with session_scope(runtime) as session:
+            rekeyed = rekey_chain(session)
+    except AuditChainError as exc:
+        raise click.ClickException(f"audit chain: {exc}") from None
     finally:
         runtime.engine.dispose()
+    if rekeyed:
+        click.echo(f"audit chain: {rekeyed} events re-keyed with the audit key")
     click.echo("database is up to date")
 
 
@@ -102,18 +114,22 @@ def audit() -> None:
     """The audit log."""
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain; fail on any changed or deleted event."""
+@click.option("--without-witness", is_flag=True,
+              help="Check only the database (e.g. when the witness lines are in syslog).")
+def audit_verify(without_witness: bool) -> None:
+    """Recompute the keyed chain and compare its head with the witness; fail on any
+    changed, deleted or cut-off event, naming it."""
     runtime = _runtime()
     try:
         with runtime.session() as session:
-            result = verify_chain(session)
+            result = verify_chain(session, use_witness=not without_witness)
     finally:
         runtime.engine.dispose()
     if not result.ok:
         raise click.ClickException(f"audit chain broken after {result.checked} good events: "
                                    f"{result.problem}")
-    click.echo(f"audit chain intact: {result.checked} events")
+    witnessed = "" if result.witnessed is None else f", witnessed up to #{result.witnessed}"
+    click.echo(f"audit chain intact: {result.checked} events{witnessed}")
 
 
 @main.group()
@@ -129,6 +145,22 @@ def ca_init() -> None:
     finally:
         runtime.engine.dispose()  # reading the profiles may have opened a connection
     click.echo(f"local CA created in {runtime.config['pki.local_ca_path']}")
+
+
+@ca.command("renew-mail-signer")
+@click.option("--if-outdated", is_flag=True,
+              help="Only when the certificate is missing or still has keyEncipherment.")
+def ca_renew_mail_signer(if_outdated: bool) -> None:
+    """Issue a new signing-only certificate and key for the RA's mail signer."""
+    runtime = _runtime()
+    try:
+        if if_outdated and not mail_signer_outdated(runtime):
+            click.echo("the mail-signer certificate is current")
+            return
+        renew_mail_signer(runtime)
+    finally:
+        runtime.engine.dispose()
+    click.echo(f"new mail-signer certificate in {runtime.config['mail.signing_cert']}")
 
 
 def _init_local_ca(runtime) -> None:
@@ -148,6 +180,10 @@ def jobs_run() -> None:
     runtime = _runtime()
     app = create_app(runtime=runtime)
     leader = wait_for_leadership(runtime.engine, runtime.config["jobs.interval_seconds"])
+    reconciled = reconcile_issuance(runtime)  # before anything new is signed
+    for serial in reconciled.lost:
+        click.echo(f"local CA: certificate {serial} was signed but never recorded: revoked, "
+                   "RA admins told", err=True)
     click.echo("job runner started; Ctrl-C stops it")
     try:
         build_scheduler(app, background=False).start()

@@ -19,6 +19,7 @@ from ra_console.core.db import get_session
 from ra_console.models import Certificate, Mailbox, MailboxAddress
 from ra_console.pki.revocation import REASON_FLAGS
 from ra_console.web.current import current_actor
+from ra_console.web.messages import audit_message
 from ra_console.workflow import audit, workflows
 from ra_console.workflow.audit import verify_chain
 
@@ -256,5 +257,6 @@ class AuditVerifyView(GuardedView):
     @expose("/")
     def index(self):
         result = verify_chain(get_session())
-        return self.render("console/audit_verify.html", result=result)
+        problem = None if result.ok else audit_message(result.code, result.params)
+        return self.render("console/audit_verify.html", result=result, problem=problem)
 

@@ -15,7 +15,8 @@ DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
 # Sections whose sub-keys are free-form (validated by their own consumer).
 OPEN_SECTIONS = {"profiles"}
 # Secrets: only from the environment (or the instance folder), never from a file.
-SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "mail_password": "RA_MAIL_PASSWORD",
+SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "audit_key": "RA_AUDIT_KEY",
+              "mail_password": "RA_MAIL_PASSWORD",
               "auth.oidc_client_secret": "RA_OIDC_CLIENT_SECRET",
               "harica_api_key": "RA_HARICA_API_KEY",
               "sectigo_client_secret": "RA_SECTIGO_CLIENT_SECRET",
@@ -23,9 +24,10 @@ SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "mail_password": "RA_MAIL_PASSWORD"
               "directory_bind_password": "RA_DIRECTORY_BIND_PASSWORD"}
 # RA_* variables that are not configuration keys (`ra-console p12` reads the two passwords).
 NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL", "RA_JSON_PASSWORD",
-                  "RA_P12_PASSWORD"}
+                  "RA_P12_PASSWORD", "RA_FAULT_SLEEP_AFTER_SIGNING"}
 SUPPORTED_LANGUAGES = {"de", "en"}
-CHOICES = {"auth.mode": {"dev", "header", "oidc"}, "sectigo.auth": {"oauth2", "password"}}
+CHOICES = {"auth.mode": {"dev", "header", "oidc"}, "sectigo.auth": {"oauth2", "password"},
+           "audit.witness_fsync": {"always", "never"}}
 NON_NEGATIVE = {"auth.proxy_hops", "settings_cache_seconds"}
 POSITIVE = {
     "pki.crl_refresh_hours", "addresses.challenge_valid_hours",
@@ -215,8 +217,9 @@ def load_config(environ: Mapping[str, str] | None = None,
     _resolve_paths(config)
     for key, env in SECRET_ENV.items():
         config.setdefault(key, environ.get(env, ""))
-    if not config["secret_key"]:
-        config["secret_key"] = _instance_secret(Path(config["instance_path"]))
+    for key in ("secret_key", "audit_key"):
+        if not config[key]:
+            config[key] = _instance_secret(Path(config["instance_path"]), key)
     if config["auth.mode"] == "dev" and not config["demo"]:
         raise ConfigError("key 'auth.mode': 'dev' sign-in is allowed only with demo = true")
     if config["auth.mode"] == "oidc":
@@ -255,18 +258,20 @@ def _resolve_paths(config: dict[str, Any]) -> None:
     if not config["pki.local_ca_path"]:
         config["pki.local_ca_path"] = str(instance / "ca")
     for key, name in (("mail.signing_cert", "mail-signer.crt"),
-                      ("mail.signing_key", "mail-signer.key")):
+                      ("mail.signing_key", "mail-signer.key"),
+                      ("audit.witness_file", "audit-witness.log")):
         config[key] = config[key] or str(instance / name)
 
 
-def _instance_secret(instance: Path) -> str:
-    """Read the session secret from the instance folder, creating it once (0600)."""
-    path = instance / "secret_key"
+def _instance_secret(instance: Path, name: str) -> str:
+    """Read a secret (`secret_key`, `audit_key`) from the instance folder, creating it once
+    (0600)."""
+    path = instance / name
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
         # Write a private temp file, then link it into place: several workers starting at
         # once all end up reading the one file that won.
-        temp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        temp = instance / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(secrets.token_urlsafe(48))

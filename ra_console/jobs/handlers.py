@@ -164,6 +164,14 @@ def handle_alert_mail(session: Session, message: OutboxMessage) -> None:
         mail.deliver(recipient, rendered)
 
 
+def handle_issuance_lost_mail(session: Session, message: OutboxMessage) -> None:
+    """The local CA signed a certificate that never reached the database: tell the RA
+    admins (usecases.local_ca.reconcile_issuance revoked its serial)."""
+    rendered = mail.render("issuance_lost", ["en"], dict(message.payload))
+    for recipient in alert_recipients(session, _runtime().config):
+        mail.deliver(recipient, rendered)
+
+
 def handle_offboarding_mail(session: Session, message: OutboxMessage) -> None:
     """The certificate will be revoked on a date: to the person and the network contacts."""
     cert = _certificate(session, message)
@@ -199,6 +207,7 @@ def handle_directory_unpublish(session: Session, message: OutboxMessage) -> None
 
 HANDLERS = {
     "mail.alert": handle_alert_mail,
+    "mail.issuance_lost": handle_issuance_lost_mail,
     "mail.offboarding": handle_offboarding_mail,
     "directory.publish": handle_directory_publish,
     "directory.unpublish": handle_directory_unpublish,

@@ -17,6 +17,7 @@ from ra_console.jobs.lifecycle import offboard_certificates, send_expiry_reminde
 from ra_console.models import Certificate, IdentityCheck, Setting
 from ra_console.pki import revocation
 from ra_console.usecases.issuance import apply_result, expire_certificate, expire_identity_check
+from ra_console.usecases.local_ca import reconcile_issuance
 from ra_console.workflow.state import WorkflowError
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,16 @@ def expire_identities(runtime) -> int:
     return len(ids)
 
 
+def reconcile_local_ca(runtime) -> int:
+    """The local CA's incomplete issuance records (completed, or revoked and reported)."""
+    result = reconcile_issuance(runtime)
+    for serial in result.lost:
+        log.error("local CA: certificate %s was signed but never recorded; revoked", serial)
+    return result.completed + len(result.lost)
+
+
 SWEEPS = {
+    "reconcile_local_ca": reconcile_local_ca,
     "drain_outbox": drain_outbox,
     "poll_ca": poll_ca,
     "send_expiry_reminders": send_expiry_reminders,

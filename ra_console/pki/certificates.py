@@ -115,10 +115,11 @@ def _aia(ca_url: str, ocsp_url: str | None) -> x509.AuthorityInformationAccess:
         *ca_issuers(ca_url)])
 
 
-def _key_usage() -> x509.KeyUsage:
-    # RSA S/MIME: signing and key transport (SBR §7.1.2.3 (e))
+def _key_usage(signing_only: bool) -> x509.KeyUsage:
+    # RSA S/MIME: signing and key transport (SBR §7.1.2.3 (e)); a key that only signs
+    # (the RA's mail signer) gets digitalSignature alone
     return x509.KeyUsage(
-        digital_signature=True, content_commitment=False, key_encipherment=True,
+        digital_signature=True, content_commitment=False, key_encipherment=not signing_only,
         data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
         encipher_only=False, decipher_only=False,
     )
@@ -133,9 +134,13 @@ def issue_certificate(
     pki_base_url: str,
     now: datetime,
     ocsp_url: str | None = None,
+    serial: int | None = None,
+    signing_only: bool = False,
 ) -> x509.Certificate:
     """Sign an end-entity certificate; `public_key` is a key object or SPKI DER. With
-    `ocsp_url` the AIA names the OCSP responder besides the CA certificate."""
+    `ocsp_url` the AIA names the OCSP responder besides the CA certificate; `serial` is
+    the one recorded before signing (else a fresh random one); `signing_only` leaves out
+    keyEncipherment."""
     key = _load_public_key(public_key)
     if f"RSA-{key.key_size}" not in profile.key_algorithms:
         raise ValueError(f"RSA-{key.key_size} is not allowed by profile {profile.name!r}")
@@ -156,11 +161,11 @@ def issue_certificate(
         .subject_name(subject)
         .issuer_name(issuer.certificate.subject)
         .public_key(key)
-        .serial_number(random_serial())
+        .serial_number(serial or random_serial())
         .not_valid_before(now)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(), critical=True)
+        .add_extension(_key_usage(signing_only), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)
         .add_extension(x509.CertificatePolicies([policy]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)

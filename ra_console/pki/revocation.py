@@ -38,7 +38,7 @@ class RevokedEntry:
 
 
 @contextmanager
-def _locked(directory: Path) -> Iterator[None]:
+def ca_lock(directory: Path) -> Iterator[None]:
     # several app processes may revoke at once; serialise read-modify-write
     with open(directory / ".lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -86,7 +86,7 @@ def revoke(directory: Path, serial: int, reason: x509.ReasonFlags | None,
     when = utc_seconds(when)
     if not (directory / "ca.json").exists():
         raise FileNotFoundError(f"no CA in {directory}")
-    with _locked(directory):
+    with ca_lock(directory):
         state = _read(directory)
         key = format(serial, "x")
         for item in state["revoked"]:
@@ -142,7 +142,7 @@ def write_crl(directory: Path, now: datetime, *,
     """Regenerate issuing.crl and root.crl (DER) with a new CRL number; return issuing.crl."""
     directory = Path(directory)
     ca = load_ca(directory)
-    with _locked(directory):
+    with ca_lock(directory):
         state = _read(directory)
         # one increasing counter serves both CRLs; numbers need only grow per issuer
         state["crl_number"] = number = int(state.get("crl_number", 0)) + 1

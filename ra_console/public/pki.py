@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from ra_console.core.db import get_session
 from ra_console.models import Certificate
-from ra_console.pki import ocsp
+from ra_console.pki import issuance_log, ocsp
 from ra_console.web.access import public
 
 bp = Blueprint("pki", __name__, url_prefix="/pki")
@@ -53,11 +53,13 @@ def crl(name: str):
 
 
 def _was_issued(serial: int) -> bool:
-    """Did the RA receive this serial from the local CA? (Else the answer is "unknown".)"""
+    """Did the local CA issue this serial? (Else the answer is "unknown".) The RA's
+    certificates are found by index; the CA's issuance register also knows the rest (the
+    RA's own mail signer, a certificate signed but lost before it reached the database)."""
     found = get_session().exec(select(Certificate.id).where(
         Certificate.serial == format(serial, "x"),
         Certificate.ca_name.is_(None) | (Certificate.ca_name == "local"))).first()
-    return found is not None
+    return found is not None or serial in issuance_log.issued_serials(_files()[0])
 
 
 def _ocsp_answer(der: bytes):

@@ -1,4 +1,5 @@
-"""Texts for refused address rows and challenge links, in the reader's language."""
+"""Texts for refused address rows, challenge links, refused rules and audit chain checks,
+in the reader's language."""
 
 from __future__ import annotations
 
@@ -117,3 +118,29 @@ def rule_message(code: str, params: dict | None = None) -> str:
     if builder is None:
         return _("The change was not possible (%(code)s).", code=code or "?")
     return builder(params or {})
+
+
+# workflow.audit.PROBLEMS: why `audit verify` fails, for the console's chain page.
+AUDIT_MESSAGES = {
+    "missing": lambda p: _("event #%(seq)s is missing (next is #%(next)s)", **p),
+    "link_changed": lambda p: _("event #%(seq)s was changed (its link to #%(prev)s)", **p),
+    "mac_changed": lambda p: _("event #%(seq)s was changed (its MAC)", **p),
+    "head_missing": lambda p: _("the head row is missing (the chain ends at #%(last)s)", **p),
+    "tail_missing": lambda p: _("events #%(first)s to #%(last)s are missing (the head row "
+                                "names #%(last)s)", **p),
+    "head_rewound": lambda p: _("the head row was rewound to #%(head)s (the chain ends at "
+                                "#%(last)s)", **p),
+    "witness_changed": lambda p: _("the witness file was changed at line %(line)s "
+                                   "(changed, inserted, or a line before it removed)",
+                                   **p),
+    "witness_missing": lambda p: _("the witness file is missing or empty (%(path)s)", **p),
+    "witnessed_missing": lambda p: _("events #%(first)s to #%(last)s are missing (witnessed "
+                                     "at %(at)s)", **p),
+    "witness_differs": lambda p: _("event #%(seq)s differs from the witness (line %(line)s)",
+                                   **p),
+}
+
+
+def audit_message(code: str, params: dict) -> str:
+    """Why the audit chain does not verify, in the reader's language."""
+    return AUDIT_MESSAGES[code](params)

@@ -165,6 +165,20 @@ def test_audit_chain_tamper_shown_in_console(browser, make_certificate, runtime)
     assert 'id="chain-broken"' in page and "event #3 was changed" in page
 
 
+def test_rewound_audit_head_shown_in_console_in_german(browser, make_certificate, runtime):
+    make_certificate()
+    browser.login("auditor")
+    with runtime.engine.begin() as connection:
+        last = connection.execute(text("SELECT MAX(seq) FROM audit_event")).scalar()
+        connection.execute(text("DELETE FROM audit_event WHERE seq = :s"), {"s": last})
+        connection.execute(text("UPDATE audit_head SET seq = :s, hash = (SELECT hash FROM "
+                                "audit_event WHERE seq = :s)"), {"s": last - 1})
+    page = browser.get("/console/audit-verify/", headers={"Accept-Language": "de"})
+    assert page.status_code == 200
+    assert f"die Ereignisse #{last} bis #{last} fehlen (bezeugt um" in page.get_data(
+        as_text=True)
+
+
 def test_dead_outbox_message_retry(browser, runtime):
     from ra_console.adapters import outbox
 

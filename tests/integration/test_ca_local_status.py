@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import threading
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -17,6 +19,7 @@ from werkzeug.serving import make_server
 from ra_console.jobs.sweeps import run_once
 from ra_console.models import Certificate, Person
 from ra_console.pki import localca
+from ra_console.pki.bundles import pem_chain
 from ra_console.pki.certificates import SubjectSpec, issue_certificate
 from ra_console.pki.lint import lint_certificate, lint_crl
 from ra_console.pki.ocsp import lint_response
@@ -135,3 +138,47 @@ def test_ocsp_get_nonce_and_bad_requests(issue_directly, app, seeded, new_csr, s
     assert garbage.status_code == 200
     assert ocsp.load_der_ocsp_response(garbage.get_data()).response_status == \
         ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
+def _mail_signer(runtime) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(Path(runtime.config["mail.signing_cert"]).read_bytes())
+
+
+def test_ocsp_knows_the_mail_signer_which_only_signs(app, seeded, served, tmp_path):
+    signer = _mail_signer(seeded)
+    usage = signer.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and not usage.key_encipherment
+    assert [f for f in lint_certificate(signer.public_bytes(serialization.Encoding.DER))
+            if f.severity not in ("INFO", "NOTICE")] == []
+    _files(seeded, tmp_path, signer.public_bytes(PEM))
+    assert "leaf.pem: good" in _openssl_ocsp(tmp_path, served)
+
+
+def test_renew_mail_signer_replaces_an_old_one(app, seeded, served, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from ra_console.cli.main import main
+
+    ca = localca.load_ca(seeded.config["pki.local_ca_path"])
+    old_key = serialization.load_pem_private_key(
+        Path(seeded.config["mail.signing_key"]).read_bytes(), None)
+    old = issue_certificate(  # as `ca init` made it before: with keyEncipherment
+        ca, old_key.public_key(), dataclasses.replace(
+            seeded.profiles["functional"], key_algorithms=("RSA-3072",)),
+        SubjectSpec(None, None, None, ("ra-portal@uni.example.org",)),
+        pki_base_url="http://pki.uni.example.org", now=seeded.now())
+    Path(seeded.config["mail.signing_cert"]).write_bytes(pem_chain([old, *localca.chain_for(ca)]))
+    for key in ("instance_path", "database_url", "pki.local_ca_path", "mail.signing_cert",
+                "mail.signing_key"):
+        monkeypatch.setenv("RA_" + key.replace(".", "_").upper(), seeded.config[key])
+    renewed = CliRunner().invoke(main, ["ca", "renew-mail-signer", "--if-outdated"])
+    assert renewed.exit_code == 0 and "new mail-signer certificate" in renewed.output
+    new = _mail_signer(seeded)
+    assert new.serial_number != old.serial_number
+    assert not new.extensions.get_extension_for_class(x509.KeyUsage).value.key_encipherment
+    assert new.public_key() == serialization.load_pem_private_key(
+        Path(seeded.config["mail.signing_key"]).read_bytes(), None).public_key()
+    again = CliRunner().invoke(main, ["ca", "renew-mail-signer", "--if-outdated"])
+    assert again.exit_code == 0 and "is current" in again.output
+    _files(seeded, tmp_path, new.public_bytes(PEM))
+    assert "leaf.pem: good" in _openssl_ocsp(tmp_path, served)

@@ -17,7 +17,8 @@ from ra_console.core import config
 from ra_console.pki import profiles
 from ra_console.portal.messages import MESSAGES as REQUEST_MESSAGES
 from ra_console.usecases.csv_import import CsvError
-from ra_console.web.messages import ADDRESS_MESSAGES, RULE_MESSAGES
+from ra_console.web.messages import ADDRESS_MESSAGES, AUDIT_MESSAGES, RULE_MESSAGES
+from ra_console.workflow import audit
 
 PACKAGE = Path(__file__).resolve().parents[2] / "ra_console"
 SOURCES = "\n".join(p.read_text() for p in PACKAGE.rglob("*.py"))
@@ -112,3 +113,11 @@ def test_every_csv_file_code_has_both_languages(app):
         assert english != german, code
         texts.add(english)
     assert len(texts) == len(codes), "two codes share the fallback text"
+
+
+def test_every_audit_chain_problem_has_both_languages(app):
+    assert set(audit.PROBLEMS) == set(AUDIT_MESSAGES)
+    for code, english_text in audit.PROBLEMS.items():
+        params = _params(english_text)
+        english, german = _both(app, lambda c=code, p=params: AUDIT_MESSAGES[c](p))
+        assert english == english_text % params and english != german, code

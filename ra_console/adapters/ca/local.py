@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -12,8 +14,12 @@ from cryptography.hazmat.primitives import serialization
 from ra_console.adapters.ca import CAResult, Order
 from ra_console.pki import localca, revocation
 from ra_console.pki.bundles import pem_chain
-from ra_console.pki.certificates import issue_certificate
+from ra_console.pki.issuance_log import sign_recorded
 from ra_console.pki.revocation import REASON_FLAGS
+
+# Fault tests only: seconds to sleep after signing, before the certificate reaches the
+# database (tests/integration/test_issuance_register.py kills the process there).
+SLEEP_AFTER_SIGNING = "RA_FAULT_SLEEP_AFTER_SIGNING"
 
 
 def ocsp_url(pki_base_url: str) -> str:
@@ -30,9 +36,11 @@ class LocalCA:
     def submit(self, order: Order) -> CAResult:
         ca = localca.load_ca(self.directory)
         csr = x509.load_pem_x509_csr(order.csr_pem.encode())
-        cert = issue_certificate(ca, csr.public_key(), order.profile, order.subject,
-                                 pki_base_url=self.pki_base_url, now=self.now(),
-                                 ocsp_url=ocsp_url(self.pki_base_url))
+        cert = sign_recorded(ca, self.directory, csr.public_key(), order.profile,
+                             order.subject, pki_base_url=self.pki_base_url, now=self.now(),
+                             ocsp_url=ocsp_url(self.pki_base_url))
+        if os.environ.get(SLEEP_AFTER_SIGNING):
+            time.sleep(float(os.environ[SLEEP_AFTER_SIGNING]))
         serial = format(cert.serial_number, "x")
         return CAResult(
             status="issued", ref=serial,
