@@ -83,6 +83,7 @@ VALUE_LABELS = {
         "mail.challenge": lazy_gettext("Challenge e-mail"),
         "mail.deactivated": lazy_gettext("E-mail: address deactivated"),
         "mail.offboarding": lazy_gettext("E-mail: revocation scheduled"),
+        "mail.issuance_lost": lazy_gettext("Alert: certificate signed but not recorded"),
         "directory.publish": lazy_gettext("Publish in the directory"),
         "directory.unpublish": lazy_gettext("Remove from the directory"),
     },
@@ -110,6 +111,7 @@ VALUE_LABELS = {
         "expire_certificates": lazy_gettext("Expired certificates"),
         "expire_identities": lazy_gettext("Expired identity checks"),
         "refresh_crl": lazy_gettext("Renew the CRLs"),
+        "reconcile_local_ca": lazy_gettext("Check the local CA's issuance records"),
     },
     "template": {
         "request_received": lazy_gettext("Request received"), "request_approved": lazy_gettext("Request approved"),

@@ -167,7 +167,13 @@ def handle_alert_mail(session: Session, message: OutboxMessage) -> None:
 def handle_issuance_lost_mail(session: Session, message: OutboxMessage) -> None:
     """The local CA signed a certificate that never reached the database: tell the RA
     admins (usecases.local_ca.reconcile_issuance revoked its serial)."""
-    rendered = mail.render("issuance_lost", ["en"], dict(message.payload))
+    payload = message.payload
+    cert = session.exec(select(Certificate).where(
+        Certificate.spki_sha256 == payload["spki_sha256"])).first()  # the request it was for
+    context = {**payload, "address": cert.addresses[0] if cert else "-",
+               "link": _link(f"/console/certificates/details/?id={cert.id}" if cert
+                             else "/console/certificates/")}
+    rendered = mail.render("issuance_lost", ["en"], context)
     for recipient in alert_recipients(session, _runtime().config):
         mail.deliver(recipient, rendered)
 

@@ -18,7 +18,10 @@ CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
            "ca": "sectigo", "ca_ref": "1001",
            # expiry_reminder, offboarding_notice
            "days": 14, "revoke_on": "2026-11-07", "why": "address_deactivated",
-           "revocation_reason": "cessationOfOperation"}
+           "revocation_reason": "cessationOfOperation",
+           # issuance_lost (the local CA's register)
+           "subject": "CN=Erika Mustermann", "spki_sha256": "ab" * 32, "profile": "personal",
+           "at": "2026-11-29T10:00:00+00:00"}
 
 
 @pytest.mark.parametrize("name", template_names())
