@@ -49,6 +49,14 @@ def get_session() -> Session:
     return g.db_session
 
 
+def rollback_request_session() -> None:
+    """End the request's transaction: after a failed flush every query through it raises
+    PendingRollbackError, and an error page reads the database (the signed-in person)."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
