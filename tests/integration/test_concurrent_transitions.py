@@ -19,6 +19,7 @@ from sqlmodel import func, select
 
 from ra_console.models import (
     AuditEvent,
+    AuditHead,
     Certificate,
     IdentityCheck,
     Institute,
@@ -33,7 +34,7 @@ from ra_console.usecases.requests import create_request
 from ra_console.web.current import actor_for
 from ra_console.workflow import workflows
 from ra_console.workflow.actor import SYSTEM, Actor
-from ra_console.workflow.audit import verify_chain
+from ra_console.workflow.audit import append_event, verify_chain
 from ra_console.workflow.engine import fire
 from ra_console.workflow.state import WorkflowError
 
@@ -267,3 +268,36 @@ def test_every_state_with_two_ways_out_is_raced():
     assert ids["identity-started-reject-verify"]
     assert not ids["certificate-pending_approval-approve-reject"]  # reject also from sent
     assert not ids["mailbox-pending_challenge-resend-resend"]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_writers_append_to_one_audit_chain(seeded):
+    """Two connections (as two outbox drainers) append at once: each reads the head under
+    its lock, so no sequence number is taken twice and the chain stays one chain."""
+    barrier, failures, rounds = threading.Barrier(2), [], 60
+
+    def write(name: str):
+        with seeded.session() as s:
+            s.get(AuditHead, 1)  # the head as it was before the other writer's appends
+            barrier.wait(10)
+            for i in range(rounds):
+                try:
+                    append_event(s, entity_type="test", entity_id=f"{name}{i}",
+                                 trigger="append", actor=name, role="system")
+                    s.commit()
+                except Exception as exc:  # noqa: BLE001 - every failure is reported
+                    s.rollback()
+                    failures.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=write, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert failures == []
+    with seeded.session() as s:
+        check = verify_chain(s)
+        written = s.exec(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.entity_type == "test")).one()
+    assert check.ok, check.problem
+    assert written == 2 * rounds
