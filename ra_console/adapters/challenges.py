@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from ra_console.models import Challenge, Mailbox, MailboxAddress
+from ra_console.models import Challenge, Mailbox
 from ra_console.queries.addresses import addresses_of
 
 
@@ -29,10 +29,9 @@ def _b64(data: bytes) -> str:
 
 
 def kill_challenges(session: Session, mailbox: Mailbox, now: datetime) -> int:
-    pending = session.exec(
-        select(Challenge).join(MailboxAddress, MailboxAddress.id == Challenge.address_id)
-        .where(MailboxAddress.mailbox_id == mailbox.id, Challenge.redeemed_at.is_(None),
-               Challenge.superseded_at.is_(None))).all()
+    pending = session.exec(select(Challenge).where(
+        Challenge.mailbox_id == mailbox.id, Challenge.redeemed_at.is_(None),
+        Challenge.superseded_at.is_(None))).all()
     for challenge in pending:
         challenge.superseded_at = now
     return len(pending)
@@ -48,7 +47,8 @@ def new_challenges(session: Session, mailbox: Mailbox, *, secret: str, now: date
         if address.verified_at is not None:
             continue
         nonce = secrets.token_hex(16)
-        challenge = Challenge(address_id=address.id, person_id=person_id, nonce=nonce,
+        challenge = Challenge(mailbox_id=mailbox.id, address=address.address,
+                              address_id=address.id, person_id=person_id, nonce=nonce,
                               token_hash=hash_token(token_for(secret, nonce)), created_at=now,
                               expires_at=now + timedelta(hours=valid_hours))
         session.add(challenge)

@@ -22,6 +22,7 @@ from ra_console.usecases.identity import (
     verify,
 )
 from ra_console.web.current import current_actor
+from ra_console.web.limits import spend
 from ra_console.workflow.state import WorkflowError
 
 
@@ -68,6 +69,7 @@ class IdentityDeskView(GuardedView):
         if not form.validate_on_submit():
             return self._page(error=_("The form has expired. Please go back, reload the page "
                                       "and try again.")), 400
+        spend("identity_code")
         session, actor = get_session(), current_actor()
         code = request.form.get("code", "")
         try:

@@ -25,6 +25,7 @@ from ra_console.usecases.addresses import (
     set_aliases,
 )
 from ra_console.web.current import current_actor
+from ra_console.web.limits import limited_transition
 from ra_console.web.messages import address_message
 from ra_console.workflow import audit
 from ra_console.workflow.state import WorkflowError
@@ -204,8 +205,9 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
                 continue
             row = session.exec(select(Mailbox).where(Mailbox.id == visible.id)).one()
             try:
-                send_challenge(session, row, actor)
-                session.commit()
+                with limited_transition(row, "send_challenge"):
+                    send_challenge(session, row, actor)
+                    session.commit()
                 sent += 1
             except WorkflowError:
                 session.rollback()

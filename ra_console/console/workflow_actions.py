@@ -13,6 +13,7 @@ from wtforms import TextAreaField
 from ra_console.core.db import get_session
 from ra_console.usecases.transitions import perform
 from ra_console.web.current import current_actor
+from ra_console.web.limits import limited_transition
 from ra_console.workflow.diagram import mermaid
 from ra_console.workflow.state import WorkflowError, available, workflow_of
 from ra_console.workflow.svg import render as render_svg
@@ -59,9 +60,10 @@ class WorkflowActionsMixin:
         row = self._workflow_row(row_id)
         session = get_session()
         try:
-            self.before_fire(session, row, trigger, form.comment.data or "")
-            perform(session, row, trigger, current_actor(), comment=form.comment.data or "")
-            session.commit()
+            with limited_transition(row, trigger):
+                self.before_fire(session, row, trigger, form.comment.data or "")
+                perform(session, row, trigger, current_actor(), comment=form.comment.data or "")
+                session.commit()
         except WorkflowError as exc:
             session.rollback()
             flash(_("Not possible: %(reason)s", reason=str(exc)), "error")

@@ -49,6 +49,14 @@ def get_session() -> Session:
     return g.db_session
 
 
+def rollback_request_session() -> None:
+    """End the request's transaction: after a failed flush every query through it raises
+    PendingRollbackError, and an error page reads the database (the signed-in person)."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
@@ -71,14 +79,17 @@ def session_scope(runtime) -> Iterator[Session]:
 
 
 def lock_row(session: Session, row) -> None:
-    """Lock `row` until commit and reload it: FOR UPDATE on PostgreSQL; on SQLite a no-op
-    UPDATE, which takes the database write lock (SQLite locks the whole file)."""
+    """Lock `row` until commit, then reload it, so the caller decides on what another
+    transaction committed before the lock was granted (its status, not a stale copy).
+
+    PostgreSQL: SELECT … FOR UPDATE. SQLite has no row locks: a no-op UPDATE takes the
+    database write lock first (FOR UPDATE is not rendered there)."""
     model = type(row)
     if is_sqlite(session):
         session.execute(update(model).where(model.id == row.id).values(id=model.id))
-        session.refresh(row)
-    else:
-        session.execute(
-            select(model).where(model.id == row.id).with_for_update()
-            .execution_options(populate_existing=True)
-        )
+    # the result must be fetched: populate_existing refreshes the object only when the
+    # row is loaded, and an unread result reloads nothing
+    session.execute(
+        select(model).where(model.id == row.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()

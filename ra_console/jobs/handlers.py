@@ -108,8 +108,9 @@ def handle_challenge_mail(session: Session, message: OutboxMessage) -> None:
     """The signed challenge, sent only to the address being confirmed (SBR §3.2.2.2)."""
     challenge = session.exec(select(Challenge).where(
         Challenge.public_id == message.payload["challenge"])).first()
-    if challenge is None or challenge.redeemed_at or challenge.superseded_at:
-        return  # replaced or used meanwhile: the old link must not go out any more
+    if (challenge is None or challenge.redeemed_at or challenge.superseded_at
+            or challenge.address_id is None):
+        return  # replaced, used or its alias removed: the old link must not go out any more
     address = session.get(MailboxAddress, challenge.address_id)
     person = session.get(Person, challenge.person_id)
     token = token_for(_runtime().config["secret_key"], challenge.nonce)

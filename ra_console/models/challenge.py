@@ -13,7 +13,14 @@ from ra_console.models._types import public_id_field, text, timestamp, utcnow
 class Challenge(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     public_id: str = public_id_field()
-    address_id: int = Field(foreign_key="mailbox_address.id", index=True)
+    # History outlives the alias: removing an address (a console edit, a CSV update) only
+    # detaches its challenges (SET NULL), which keep their row and the address they went
+    # to. Detaching beats a soft-deleted address row, which every address query and the
+    # unique address index would have to skip.
+    mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
+    address: str = text(320)
+    address_id: Optional[int] = Field(default=None, foreign_key="mailbox_address.id",
+                                      ondelete="SET NULL", nullable=True, index=True)
     # The person who must redeem it (the owner, or a functional mailbox's applicant).
     person_id: int = Field(foreign_key="person.id", index=True)
     # 128 random bits; the token in the mail is HMAC(secret_key, nonce), so neither a

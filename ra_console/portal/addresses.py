@@ -12,6 +12,7 @@ from ra_console.models import Challenge, MailboxAddress
 from ra_console.usecases.addresses import AddressError, redeem
 from ra_console.web.access import login_required
 from ra_console.web.current import current_actor
+from ra_console.web.limits import spend
 from ra_console.web.messages import address_message
 
 bp = Blueprint("addresses", __name__)
@@ -31,6 +32,7 @@ def redeem_link(token: str):
     """GET shows what will be confirmed (mail scanners may fetch links); POST confirms."""
     form = FlaskForm()
     if form.validate_on_submit():
+        spend("redeem")
         session = get_session()
         runtime = current_app.extensions["ra_runtime"]
         try:

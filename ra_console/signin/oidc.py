@@ -38,6 +38,7 @@ from ra_console.core.db import get_session
 from ra_console.signin.common import bp, safe_next, sign_in_as
 from ra_console.usecases.signin import SignInIdentity
 from ra_console.web.access import public
+from ra_console.web.limits import spend
 from ra_console.workflow import audit
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ def redirect_uri() -> str:
 @public
 def oidc_login():
     """Start: send the browser to the provider's authorization endpoint."""
+    spend("sign_in")
     client = _client()
     target = safe_next(request.form.get("next"))
     try:
@@ -156,6 +158,7 @@ def oidc_login():
 @public
 def oidc_callback():
     """The provider's answer: code → tokens → checked claims → signed in."""
+    spend("sign_in")
     client = _client()
     target = http_session.get(NEXT_KEY) or url_for("portal.home")
     try:

@@ -23,6 +23,7 @@ from ra_console.signin.header import identity_from_headers
 from ra_console.usecases.demo_people import DEMO_PEOPLE
 from ra_console.web.access import public
 from ra_console.web.current import current_person
+from ra_console.web.limits import spend
 from ra_console.web.session_policy import end_session
 from ra_console.workflow import audit
 
@@ -44,6 +45,7 @@ def login_dev():
     runtime = _runtime()
     if runtime.config["auth.mode"] != "dev" or not runtime.config["demo"]:
         abort(404)
+    spend("sign_in")
     entry = DEMO_PEOPLE.get(request.form.get("username", ""))
     if entry is None:
         db = get_session()

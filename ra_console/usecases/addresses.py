@@ -157,7 +157,7 @@ def redeem(session: Session, actor: Actor, token: str, now: datetime) -> Mailbox
         raise AddressError("token_unknown")
     if challenge.redeemed_at is not None:
         raise AddressError("token_used")
-    if challenge.superseded_at is not None:
+    if challenge.superseded_at is not None or challenge.address_id is None:  # alias removed
         raise AddressError("token_superseded")
     if _aware(challenge.expires_at) <= now:
         raise AddressError("token_expired")

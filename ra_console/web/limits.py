@@ -1,47 +1,99 @@
-"""Rate limits on the endpoints attackers aim at, with shared counters in Redis if set.
+"""Rate limits on the operations attackers aim at, and the network allow-list.
 
-Built on the `limits` library (the engine under Flask-Limiter) and keyed by endpoint name,
-because Flask-Admin's view functions all share one qualified name."""
+Each limit counts one operation, keyed by who does it (the signed-in person; the client
+address only before sign-in) and, where it has one, by the row it is done to. The views
+call spend() or wrap the operation in limited_transition() where it really happens, so a
+request refused before (CSRF, access, or a limit itself) costs nothing, and people behind
+one NAT or proxy never share a budget. Counters live in the `limits` library's storage
+(Redis shares them across workers and machines)."""
 
 from __future__ import annotations
 
 import ipaddress
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from ra_console.core.config import ConfigError
+from ra_console.web.current import current_actor
+from ra_console.workflow.state import workflow_of
 
-# config key -> endpoints it guards (POST requests only: the actions, not the pages)
-GUARDED = {
-    "limits.sign_in": ("auth.login_dev", "auth.oidc_callback", "auth.oidc_login"),
-    "limits.redeem": ("addresses.redeem_link",),
-    "limits.challenge_resend": ("mailboxes.fire_view", "mailboxes.action_view"),
-    "limits.identity_code": ("identity_desk.index",),
+# operation -> (config key, counted per "address" | "user" | "target")
+RULES = {
+    "sign_in": (("limits.sign_in", "address"),),  # nobody is signed in yet
+    "redeem": (("limits.redeem", "user"),),
+    "challenge": (("limits.challenge_per_user", "user"), ("limits.challenge_per_row", "target")),
+    "identity_code": (("limits.identity_code", "user"),),
 }
+# workflow effects that are one of those operations: every trigger with the effect counts
+EFFECT_OPERATIONS = {"send_challenges": "challenge"}
+
+
+def _rule(config: dict, key: str):
+    try:
+        return parse(config[key])
+    except ValueError:
+        raise ConfigError(f"key '{key}': not a rate limit: {config[key]!r}") from None
 
 
 class RateLimits:
     def __init__(self, config: dict):
         self.limiter = MovingWindowRateLimiter(storage_from_string(config["limits.storage_url"]))
-        self.rules = {}
-        for key, endpoints in GUARDED.items():
-            if not config[key]:
-                continue
-            try:
-                rule = parse(config[key])
-            except ValueError:
-                raise ConfigError(f"key '{key}': not a rate limit: {config[key]!r}") from None
-            self.rules.update({endpoint: rule for endpoint in endpoints})
+        self.rules = {operation: [(_rule(config, key), per) for key, per in keys if config[key]]
+                      for operation, keys in RULES.items()}
 
-    def check(self) -> None:
-        rule = self.rules.get(request.endpoint or "")
-        if rule is None or request.method != "POST":
-            return
-        if not self.limiter.hit(rule, request.endpoint, request.remote_addr or "-"):
+    def _counters(self, operation: str, target: str | None) -> list:
+        actor, address = current_actor(), f"address:{request.remote_addr or '-'}"
+        keys = {"address": address, "user": f"user:{actor.username}" if actor else address,
+                "target": f"target:{target}" if target else None}
+        return [(rule, operation, keys[per]) for rule, per in self.rules[operation]
+                if keys[per]]
+
+    def check(self, operation: str, target: str | None = None) -> None:
+        """429 when a limit of `operation` is used up; counts nothing."""
+        if not all(self.limiter.test(rule, *keys)
+                   for rule, *keys in self._counters(operation, target)):
             abort(429)
+
+    def count(self, operation: str, target: str | None = None) -> None:
+        for rule, *keys in self._counters(operation, target):
+            self.limiter.hit(rule, *keys)
+
+
+def _limits() -> RateLimits:
+    return current_app.extensions["ra_limits"]
+
+
+def spend(operation: str, target: str | None = None) -> None:
+    """One attempt at `operation` (a sign-in, a token or code tried): 429 when used up,
+    else counted, whatever the attempt's outcome (failed guesses are what we count)."""
+    _limits().check(operation, target)
+    _limits().count(operation, target)
+
+
+def operation_of(row: Any, trigger: str) -> str | None:
+    for transition in workflow_of(row).transitions:
+        if transition.trigger == trigger:
+            for effect in transition.effects:
+                if effect in EFFECT_OPERATIONS:
+                    return EFFECT_OPERATIONS[effect]
+    return None
+
+
+@contextmanager
+def limited_transition(row: Any, trigger: str) -> Iterator[None]:
+    """Around firing `trigger` on `row`: 429 before, when its operation's limits are used
+    up; counted only when the body succeeds (a refused transition sends nothing)."""
+    operation = operation_of(row, trigger)
+    if operation is not None:
+        _limits().check(operation, row.public_id)
+    yield
+    if operation is not None:
+        _limits().count(operation, row.public_id)
 
 
 def _networks(config: dict) -> list:
@@ -52,10 +104,9 @@ def _networks(config: dict) -> list:
 
 
 def init_app(app: Flask, config: dict) -> None:
-    limits = RateLimits(config)
     networks = _networks(config)
 
-    def guard():
+    def allow_list():
         if networks and not request.path.startswith("/pki/"):
             try:
                 client = ipaddress.ip_address(request.remote_addr or "")
@@ -63,10 +114,9 @@ def init_app(app: Flask, config: dict) -> None:
                 abort(403)
             if not any(client in network for network in networks):
                 abort(403)
-        limits.check()
 
-    app.extensions["ra_limits"] = limits
-    app.before_request(guard)
+    app.extensions["ra_limits"] = RateLimits(config)
+    app.before_request(allow_list)
 
 
-__all__ = ["init_app", "RateLimits"]
+__all__ = ["init_app", "limited_transition", "operation_of", "spend", "RateLimits"]

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ra_console.adapters.settings import cached_issuance_pause
+from ra_console.core.db import rollback_request_session
 from ra_console.web.access import OPERATOR_ROLES
 from ra_console.web.current import current_actor, current_person
 from ra_console.workflow import workflows
@@ -73,6 +74,7 @@ def form_expired() -> str:
 
 
 def _render_error(code: int, message: str):
+    rollback_request_session()  # nothing of a failed request is kept, and the page can read
     return render_template("error.html", code=code, message=message), code
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ra_console.models import Challenge, Mailbox, MailboxAddress
+from sqlmodel import select
+
+from ra_console.models import Challenge, Mailbox
 from ra_console.queries.addresses import addresses_of
 from ra_console.queries.requests import blocking_reason
 from ra_console.workflow.context import FireContext
@@ -61,9 +63,7 @@ def all_addresses_confirmed(ctx: FireContext) -> bool:
 
 @condition("never_challenged")
 def never_challenged(ctx: FireContext) -> bool:
-    """Rows may be deleted only while no challenge was ever sent; afterwards: deactivate."""
-    from sqlmodel import select
-
-    return ctx.session.exec(select(Challenge.id).join(
-        MailboxAddress, MailboxAddress.id == Challenge.address_id).where(
-        MailboxAddress.mailbox_id == ctx.row.id)).first() is None
+    """Rows may be deleted only while no challenge was ever sent (also to an alias removed
+    since); afterwards: deactivate."""
+    return ctx.session.exec(select(Challenge.id).where(
+        Challenge.mailbox_id == ctx.row.id)).first() is None

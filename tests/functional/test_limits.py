@@ -7,14 +7,41 @@ import uuid
 
 import pytest
 import redis
+from sqlmodel import select
 from support import missing
 
 from ra_console.app import create_app
+from ra_console.models import Institute, Mailbox
+from ra_console.usecases.addresses import MailboxInput, add_mailbox
+from ra_console.workflow.actor import SYSTEM
 
 
 @pytest.fixture
 def config_overrides():
-    return {"limits.sign_in": "3/minute", "limits.redeem": "5/minute"}
+    return {"limits.sign_in": "3/minute", "limits.redeem": "5/minute",
+            "limits.challenge_per_user": "30/hour", "limits.challenge_per_row": "2/hour"}
+
+
+def new_rows(runtime, institute: str, count: int) -> list[int]:
+    """`count` fresh address rows (state new) of an institute, for max."""
+    domain = {"ITC": "itc", "PHYS": "physik"}[institute]
+    with runtime.session() as s:
+        where = s.exec(select(Institute).where(Institute.code == institute)).one()
+        rows = [add_mailbox(s, SYSTEM, where, MailboxInput(
+            primary=f"row{i}@{domain}.uni.example.org", username="max"), max_aliases=2)
+            for i in range(count)]
+        s.commit()
+        return [row.id for row in rows]
+
+
+def fire(browser, row_id: int, trigger: str) -> int:
+    return browser.submit(f"/console/mailboxes/actions/{row_id}", {"comment": ""},
+                          action=f"/console/mailboxes/fire/{row_id}/{trigger}").status_code
+
+
+def statuses(runtime, ids) -> set[str]:
+    with runtime.session() as s:
+        return {s.get(Mailbox, i).status for i in ids}
 
 
 def token_of(client) -> str:
@@ -78,10 +105,58 @@ def test_allowed_networks(runtime):
 def test_bad_limit_settings_stop_start_up(runtime):
     from ra_console.core.config import ConfigError
 
-    runtime.config["limits.redeem"] = "often"
-    with pytest.raises(ConfigError, match="limits.redeem"):
+    runtime.config["limits.challenge_per_row"] = "often"
+    with pytest.raises(ConfigError, match="limits.challenge_per_row"):
         create_app(runtime=runtime)
-    runtime.config["limits.redeem"] = ""
+    runtime.config["limits.challenge_per_row"] = ""
     runtime.config["auth.allowed_networks"] = ["10.0.0.0/33"]
     with pytest.raises(ConfigError, match="allowed_networks"):
         create_app(runtime=runtime)
+
+
+def test_one_network_contact_does_not_block_another_behind_the_same_address(browser,
+                                                                             runtime):
+    """31 challenge sends by nk-itc: the 31st is refused for nk-itc only; nk-phys (same
+    client address, as behind a NAT) still sends."""
+    itc, phys = new_rows(runtime, "ITC", 31), new_rows(runtime, "PHYS", 1)
+    browser.login("nk-itc")
+    codes = [fire(browser, row_id, "send_challenge") for row_id in itc]
+    assert codes == [302] * 30 + [429]
+    assert statuses(runtime, itc[:30]) == {"pending_challenge"}
+    assert statuses(runtime, itc[30:]) == {"new"}
+    browser.logout()
+    browser.login("nk-phys")
+    assert fire(browser, phys[0], "send_challenge") == 302
+    assert statuses(runtime, phys) == {"pending_challenge"}
+
+
+def test_deactivating_31_rows_is_not_limited(browser, runtime):
+    rows = new_rows(runtime, "ITC", 31)
+    browser.login("nk-itc")
+    assert [fire(browser, row_id, "deactivate") for row_id in rows] == [302] * 31
+    assert statuses(runtime, rows) == {"deactivated"}
+
+
+def test_refused_attempts_do_not_count(browser, runtime):
+    browser.login("erika")
+    for _ in range(5):  # refused before the operation (no CSRF token): not an attempt
+        assert browser.client.post("/redeem/guess").status_code == 400
+    codes = [browser.submit(f"/redeem/guess{i}").status_code for i in range(6)]
+    assert codes == [400] * 5 + [429]
+    browser.logout()
+    row = new_rows(runtime, "ITC", 1)[0]
+    browser.login("nk-itc")
+    for _ in range(3):  # not possible in state "new": refused, nothing sent, not counted
+        fire(browser, row, "resend")
+    assert statuses(runtime, [row]) == {"new"}
+    assert [fire(browser, row, t) for t in ("send_challenge", "resend")] == [302, 302]
+
+
+def test_the_limit_per_row_holds_for_everyone(browser, runtime):
+    row = new_rows(runtime, "ITC", 1)[0]
+    browser.login("nk-itc")
+    assert [fire(browser, row, t) for t in ("send_challenge", "resend", "resend")] == [
+        302, 302, 429]
+    browser.logout()
+    browser.login("admin")  # another person, the same row: still refused
+    assert fire(browser, row, "resend") == 429

@@ -1,8 +1,7 @@
-"""fire(): roles, scope, states, conditions, rollback, audit, and concurrent firing."""
+"""fire(): roles, scope, states, conditions, rollback, audit (concurrent firing:
+test_concurrent_transitions.py)."""
 
 from __future__ import annotations
-
-import threading
 
 import pytest
 from sqlmodel import select
@@ -159,35 +158,3 @@ def test_create_only_in_initial_or_entry_states(seeded):
         with pytest.raises(WorkflowError) as info:
             create(s, Mailbox(owner_id=erika.id), SYSTEM, state="deactivated")
         assert info.value.code == "bad_entry"
-
-
-def test_concurrent_fire_on_one_row(seeded, request_of):
-    """Two sessions send the same request at once: exactly one succeeds."""
-    cert_id = request_of()
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def send():
-        with seeded.session() as s:
-            cert = s.get(Certificate, cert_id)
-            actor = actor_for(person(s, "erika"), s)
-            barrier.wait()
-            try:
-                fire(s, cert, "submit", actor)
-                s.commit()
-                outcomes.append("ok")
-            except Exception as exc:  # noqa: BLE001 - either refusal counts as "refused"
-                s.rollback()
-                outcomes.append(type(exc).__name__)
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert outcomes.count("ok") == 1, outcomes
-    with seeded.session() as s:
-        submits = s.exec(select(AuditEvent).where(AuditEvent.trigger == "submit")).all()
-        assert len(submits) == 1
-        assert len(s.exec(select(OutboxMessage).where(OutboxMessage.kind == "ca.submit")).all()) == 1
-        assert verify_chain(s).ok

@@ -304,3 +304,78 @@ def test_functional_mailbox_needs_name_approval(browser, runtime, smtp, run_jobs
     run_jobs()
     # sent to the functional address itself, to be redeemed by the applicant
     assert [to for to, _ in smtp.messages] == [["office@itc.uni.example.org"]]
+
+
+def csv_import(browser, rows: str):
+    """Preview and import `rows` (after the header) for ITC, as a network contact does."""
+    import io
+    header = ("Last Name;First Name;Primary E-Mail;Alias Addresses;Mailboxtype;"
+              "Applicant E-Mail;Comment;Username\n")
+    page = browser.get("/console/csv-import/").get_data(as_text=True)
+    institute = re.search(r'<option value="(\d+)">ITC', page).group(1)
+    preview = browser.submit("/console/csv-import/", {
+        "institute_id": institute, "step": "preview",
+        "file": (io.BytesIO((header + rows).encode()), "rows.csv")},
+        content_type="multipart/form-data")
+    content = re.search(r'name="content" value="([^"]+)"', preview.get_data(as_text=True))
+    return browser.submit("/console/csv-import/", {
+        "institute_id": institute, "step": "import", "content": content.group(1)})
+
+
+def challenged_alias_row(browser, run_jobs, runtime, smtp):
+    """A row whose alias got a challenge mail; returns the row and the alias's link."""
+    browser.login("nk-itc")
+    add_row(browser, "erika@itc.uni.example.org", aliases=("e1@itc.uni.example.org",))
+    row = row_of(runtime, "erika@itc.uni.example.org")
+    fire_action(browser, row.id, "send_challenge")
+    run_jobs()
+    return row, links(smtp)["e1@itc.uni.example.org"]
+
+
+def history(runtime, row) -> list[tuple[str, bool]]:
+    """(address, still linked to its address row) of every challenge the row ever had."""
+    with runtime.session() as s:
+        return sorted((c.address, c.address_id is not None) for c in s.exec(
+            select(Challenge).where(Challenge.mailbox_id == row.id)))
+
+
+def removed_alias_is_history(browser, runtime, row, token) -> None:
+    assert history(runtime, row) == [("e1@itc.uni.example.org", False),
+                                     ("erika@itc.uni.example.org", True)]
+    with runtime.session() as s:
+        assert s.exec(select(MailboxAddress).where(
+            MailboxAddress.address == "e1@itc.uni.example.org")).first() is None
+    browser.submit("/console/", action="/logout")
+    browser.login("erika")
+    dead = browser.submit(f"/redeem/{token}")
+    assert dead.status_code == 400 and "replaced" in dead.get_data(as_text=True)
+
+
+def test_removing_a_challenged_alias_in_the_console_keeps_its_challenge(
+        browser, run_jobs, runtime, smtp):
+    row, token = challenged_alias_row(browser, run_jobs, runtime, smtp)
+    response = browser.submit(f"/console/mailboxes/edit/?id={row.id}", {
+        "alias1": "", "alias2": "", "display_name": "", "comment": "alias gone"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert row_of(runtime, "erika@itc.uni.example.org").status == "new"
+    removed_alias_is_history(browser, runtime, row, token)
+    # the row can be challenged again, and is not "never challenged" (no delete)
+    browser.submit("/certificates", action="/logout")
+    browser.login("nk-itc")
+    fire_action(browser, row.id, "delete")
+    assert row_of(runtime, "erika@itc.uni.example.org").status == "new"
+    fire_action(browser, row.id, "send_challenge")
+    assert row_of(runtime, "erika@itc.uni.example.org").status == "pending_challenge"
+
+
+def test_replacing_a_challenged_alias_by_csv_keeps_its_challenge(browser, run_jobs, runtime,
+                                                                  smtp):
+    row, token = challenged_alias_row(browser, run_jobs, runtime, smtp)
+    done = csv_import(browser, "Mustermann;Erika;erika@itc.uni.example.org;"
+                               "e2@itc.uni.example.org;personal;;replaced;erika\n")
+    assert done.status_code == 302, done.get_data(as_text=True)[:500]
+    with runtime.session() as s:
+        aliases = s.exec(select(MailboxAddress.address).where(
+            MailboxAddress.mailbox_id == row.id, ~MailboxAddress.is_primary)).all()
+    assert aliases == ["e2@itc.uni.example.org"]
+    removed_alias_is_history(browser, runtime, row, token)
