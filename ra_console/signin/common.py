@@ -30,4 +30,4 @@ def sign_in_as(identity: SignInIdentity) -> None:
                      role_map=runtime_.config["auth.role_map"] if runtime_.config[
                          "auth.mode"] in ("header", "oidc") else None)
     db.commit()
-    start_session(person.id)
+    start_session(person.id, person.session_generation)
