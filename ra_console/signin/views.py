@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from ra_console.core.db import get_session
+from ra_console.pki.input_rules import USERNAME_MAX, printable
 from ra_console.signin import oidc
 from ra_console.signin.common import bp, runtime as _runtime, safe_next, sign_in_as
 from ra_console.signin.header import identity_from_headers
@@ -45,11 +46,12 @@ def login_dev():
     runtime = _runtime()
     if runtime.config["auth.mode"] != "dev" or not runtime.config["demo"]:
         abort(404)
-    entry = DEMO_PEOPLE.get(request.form.get("username", ""))
+    typed = request.form.get("username", "")
+    entry = DEMO_PEOPLE.get(typed)
     if entry is None:
         db = get_session()
         audit.append_event(db, entity_type="person", entity_id="-", trigger="login_failed",
-                           actor=request.form.get("username", "")[:200] or "-", role="anonymous",
+                           actor=printable(typed, USERNAME_MAX) or "-", role="anonymous",
                            ip=request.remote_addr)
         db.commit()
         flash(_("Unknown demo identity."), "error")

@@ -17,7 +17,7 @@ from ra_console.core import config
 from ra_console.pki import profiles
 from ra_console.portal.messages import MESSAGES as REQUEST_MESSAGES
 from ra_console.usecases.csv_import import CsvError
-from ra_console.web.messages import ADDRESS_MESSAGES, RULE_MESSAGES
+from ra_console.web.messages import ADDRESS_MESSAGES, INPUT_MESSAGES, RULE_MESSAGES, address_message
 
 PACKAGE = Path(__file__).resolve().parents[2] / "ra_console"
 SOURCES = "\n".join(p.read_text() for p in PACKAGE.rglob("*.py"))
@@ -112,3 +112,15 @@ def test_every_csv_file_code_has_both_languages(app):
         assert english != german, code
         texts.add(english)
     assert len(texts) == len(codes), "two codes share the fallback text"
+
+
+def test_every_input_rule_code_has_both_languages_wherever_it_is_shown(app):
+    rules = (PACKAGE / "pki" / "input_rules.py").read_text()
+    codes = set(re.findall(r"Problem\(\s*\"(\w+)\"", rules))
+    assert codes and codes <= set(INPUT_MESSAGES), codes - set(INPUT_MESSAGES)
+    params = {"field": "comment", "address": "a@b.org", "value": "x", "max": 1,
+              "local_max": 1}
+    for code in codes:
+        for show in (address_message, identity_message):  # address rows, identity desk
+            english, german = _both(app, lambda c=code, s=show: s(c, params))
+            assert english != german and "(%s)" % code not in english, code
