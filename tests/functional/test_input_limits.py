@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from ra_console.models import Mailbox, Person
 from ra_console.usecases.addresses import AddressError, person_for
+from ra_console.usecases.signin import SignInIdentity, sign_in
 
 HEADER = ("Last Name;First Name;Primary E-Mail;Alias Addresses;Mailboxtype;Applicant E-Mail;"
           "Comment;Username\n")
@@ -79,3 +80,13 @@ def test_no_stub_person_with_a_user_name_no_idm_issues(session):
             raise AssertionError(f"{username[:20]!r} was accepted")
     assert session.exec(select(Person)).all() == []
     assert person_for(session, "erika@uni.example.org").id is not None  # a real one is fine
+
+
+def test_idm_names_reach_the_database_without_invisible_characters(session):
+    """An OpenID Connect claim may carry \\u0000 (JSON allows it); PostgreSQL refuses NUL."""
+    person = sign_in(session, SignInIdentity(username="jdoe", given_name="Ja\x00ne\u200b",
+                                             surname="D" * 500),
+                     idm_domains=[], ip=None, now=None)
+    session.commit()
+    session.refresh(person)
+    assert (person.given_name, person.surname) == ("Jane", "D" * 200)
