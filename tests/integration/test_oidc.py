@@ -284,6 +284,15 @@ def test_sign_in_with_pkce_maps_claims_and_rotates_the_session(portal, http, app
     assert failures(runtime) == []
 
 
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "\\\\evil.example"])
+def test_next_after_oidc_sign_in_stays_local(portal, http, target):
+    """Pen-test findings 1 and 2: the OIDC start keeps `next` by the same rule."""
+    started = start_sign_in(http, portal, next_path=target)
+    assert started.status_code == 302
+    landed = http.get(at_provider(http, started.headers["Location"]), allow_redirects=False)
+    assert landed.status_code == 302 and landed.headers["Location"] == "/"
+
+
 def test_logout_ends_the_provider_session_too(portal, http, provider):
     sign_in(http, portal)
     token = csrf(http, f"{portal}/certificates")
