@@ -23,11 +23,15 @@ from ra_console.usecases.identity import (
 )
 from ra_console.web.current import current_actor
 from ra_console.web.limits import spend
+from ra_console.web.messages import input_message
 from ra_console.workflow.state import WorkflowError
 
 
 def identity_message(code: str, params: dict | None = None) -> str:
     params = params or {}
+    typed = input_message(code, params)  # a broken input rule (pki/input_rules.py)
+    if typed is not None:
+        return typed
     return {
         "unknown_code": _("No identity check has this code."),
         "code_used": _("This code was already used or withdrawn."),

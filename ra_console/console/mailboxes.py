@@ -23,6 +23,7 @@ from ra_console.usecases.addresses import (
     add_mailbox,
     send_challenge,
     set_aliases,
+    set_name_and_comment,
 )
 from ra_console.web.current import current_actor
 from ra_console.web.limits import limited_transition
@@ -156,11 +157,7 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
             set_aliases(session, actor, institute, row,
                         tuple(a for a in (form.alias1.data, form.alias2.data) if a),
                         max_aliases=self._max_aliases())
-            new_name = (form.display_name.data or "").strip()
-            if new_name != row.display_name:
-                row.display_name = new_name
-                row.name_approved_by = row.name_approved_at = None  # a new name needs approval
-            row.comment = (form.comment.data or "").strip()[:500]
+            set_name_and_comment(row, form.display_name.data or "", form.comment.data or "")
             session.commit()
         except (AddressError, WorkflowError) as exc:
             session.rollback()

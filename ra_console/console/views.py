@@ -16,8 +16,9 @@ from ra_console.console.labels import VALUE_LABELS, trigger_label, value_label
 from ra_console.console.revoke_all import RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
-from ra_console.models import Certificate, Mailbox, MailboxAddress
+from ra_console.models import Certificate, Mailbox, MailboxAddress, Person
 from ra_console.pki.revocation import REASON_FLAGS
+from ra_console.usecases.sessions import end_all_sessions
 from ra_console.web.current import current_actor
 from ra_console.web.messages import audit_message
 from ra_console.workflow import audit, workflows
@@ -192,6 +193,19 @@ class PersonView(RevokeAllMixin, GuardedModelView):
     column_searchable_list = ["username", "given_name", "surname"]
     column_filters = ["affiliations", "last_login_at"]
     column_exclude_list = ["public_id"]
+    column_details_exclude_list = column_export_exclude_list = ["session_generation"]
+
+    @action("end_sessions", lazy_gettext("Sign out everywhere"),
+            lazy_gettext("End every session of the selected people (in every browser)?"))
+    def action_end_sessions(self, ids):
+        """For a lost device or a stolen session: the person must sign in again."""
+        session, actor = get_session(), current_actor()
+        for person_id in ids:  # get_one: unknown ids are a 404
+            person = session.get(Person, self.get_one(person_id).id)
+            end_all_sessions(session, person, actor, trigger="sign_out_everywhere",
+                             role="ra_admin")
+        session.commit()
+        flash(_("The selected people are signed out in every browser."), "success")
 
 
 class RoleView(GuardedModelView):

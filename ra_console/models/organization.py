@@ -41,6 +41,9 @@ class Person(SQLModel, table=True):
     locale: Optional[str] = text(8, default=None, nullable=True)
     created_at: datetime = timestamp(default_factory=utcnow)
     last_login_at: Optional[datetime] = timestamp(default=None, nullable=True)
+    # Stored in the session cookie at sign-in and compared on every request; raised at
+    # sign-out ("everywhere"), so every copy of an older cookie is refused.
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     @property
     def display_name(self) -> str:

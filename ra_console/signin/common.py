@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, request, url_for
 
 from ra_console.core.db import get_session
 from ra_console.usecases.signin import SignInIdentity, sign_in
+from ra_console.web.redirects import local_target
 from ra_console.web.session_policy import start_session
 
 bp = Blueprint("auth", __name__)
@@ -17,10 +18,8 @@ def runtime():
 
 
 def safe_next(target: str | None) -> str:
-    """Only local paths: never an open redirect to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("portal.home")
+    """Where to go after signing in or switching the language: a local page, else home."""
+    return local_target(target, url_for("portal.home"))
 
 
 def sign_in_as(identity: SignInIdentity) -> None:
@@ -31,4 +30,4 @@ def sign_in_as(identity: SignInIdentity) -> None:
                      role_map=runtime_.config["auth.role_map"] if runtime_.config[
                          "auth.mode"] in ("header", "oidc") else None)
     db.commit()
-    start_session(person.id)
+    start_session(person.id, person.session_generation)

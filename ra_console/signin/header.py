@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Request
 
+from ra_console.pki.input_rules import username_problem
 from ra_console.usecases.signin import SignInIdentity
 
 
@@ -20,12 +21,12 @@ def _values(request: Request, name: str, separator: str) -> tuple[str, ...]:
 
 def identity_from_headers(request: Request, config: dict) -> SignInIdentity | None:
     """The identity the proxy asserts, or None when the request is not from a trusted proxy
-    or carries no username."""
+    or carries no valid user name (pki/input_rules.py)."""
     if peer_address(request) not in config["auth.trusted_proxies"]:
         return None
     separator = config["auth.header_separator"]
     username = request.headers.get(config["auth.header_username"], "").strip()
-    if not username or len(username) > 200:
+    if not username or username_problem(username):  # not a user name an IdM issues
         return None
     affiliations = tuple(
         value.split("@", 1)[0].lower()  # eduPersonScopedAffiliation: drop the scope

@@ -35,6 +35,7 @@ from flask_babel import get_locale, gettext as _
 from joserfc.errors import JoseError
 
 from ra_console.core.db import get_session
+from ra_console.pki.input_rules import shown, username_problem
 from ra_console.signin.common import bp, safe_next, sign_in_as
 from ra_console.usecases.signin import SignInIdentity
 from ra_console.web.access import public
@@ -72,6 +73,8 @@ class SignInFailed(Exception):
                         "service. You are not signed in."),
             "no_username": _("Your organisation's sign-in service did not send a user name. "
                              "Please contact the support."),
+            "bad_username": _("Your organisation's sign-in service sent a user name that this "
+                              "portal cannot use. Please contact the support."),
             "provider_error": _("Your organisation's sign-in service reported an error. "
                                 "Please try again later or contact the support."),
         }
@@ -242,10 +245,13 @@ def _all(claims: dict, names: list[str]) -> tuple[str, ...]:
 
 
 def identity_from_claims(claims: dict, config: dict) -> SignInIdentity | None:
-    """The claims as a sign-in identity (like header mode), or None without a user name."""
+    """The claims as a sign-in identity (like header mode), or None without a user name;
+    a user name no IdM issues (pki/input_rules.py) is refused."""
     username = _first(claims, config["auth.oidc_claim_username"])
-    if not username or len(username) > 200:
+    if not username:
         return None
+    if username_problem(username):
+        raise SignInFailed("bad_username", 403, f"username {shown(username)!r}")
     emails = () if claims.get("email_verified") is False else _all(
         claims, config["auth.oidc_claim_email"])
     return SignInIdentity(

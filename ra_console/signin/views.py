@@ -17,12 +17,14 @@ from flask import (
 from flask_babel import gettext as _
 
 from ra_console.core.db import get_session
+from ra_console.pki.input_rules import USERNAME_MAX, printable
 from ra_console.signin import oidc
 from ra_console.signin.common import bp, runtime as _runtime, safe_next, sign_in_as
 from ra_console.signin.header import identity_from_headers
 from ra_console.usecases.demo_people import DEMO_PEOPLE
-from ra_console.web.access import public
-from ra_console.web.current import current_person
+from ra_console.usecases.sessions import end_all_sessions
+from ra_console.web.access import login_required, public
+from ra_console.web.current import current_actor, current_person
 from ra_console.web.limits import spend
 from ra_console.web.session_policy import end_session
 from ra_console.workflow import audit
@@ -46,11 +48,12 @@ def login_dev():
     if runtime.config["auth.mode"] != "dev" or not runtime.config["demo"]:
         abort(404)
     spend("sign_in")
-    entry = DEMO_PEOPLE.get(request.form.get("username", ""))
+    typed = request.form.get("username", "")
+    entry = DEMO_PEOPLE.get(typed)
     if entry is None:
         db = get_session()
         audit.append_event(db, entity_type="person", entity_id="-", trigger="login_failed",
-                           actor=request.form.get("username", "")[:200] or "-", role="anonymous",
+                           actor=printable(typed, USERNAME_MAX) or "-", role="anonymous",
                            ip=request.remote_addr)
         db.commit()
         flash(_("Unknown demo identity."), "error")
@@ -59,10 +62,20 @@ def login_dev():
     return redirect(safe_next(request.form.get("next")))
 
 
+def _end_all_sessions(trigger: str) -> None:
+    """Sign-out on the server: every copy of this person's cookie stops working."""
+    person = current_person()
+    if person is not None:
+        db = get_session()
+        end_all_sessions(db, person, current_actor(), trigger=trigger, role="user")
+        db.commit()
+
+
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
     id_token = http_session.get(oidc.ID_TOKEN_KEY)
+    _end_all_sessions("logout")
     end_session()
     if _runtime().config["auth.mode"] == "oidc":  # end the provider's session too
         response = oidc.end_session_redirect(id_token)
@@ -72,6 +85,16 @@ def logout():
     if logout_url:  # the SSO session must end too, or the proxy signs the user in again
         return redirect(logout_url)
     flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """Sign out in every browser (a lost laptop, a shared computer)."""
+    _end_all_sessions("sign_out_everywhere")
+    end_session()
+    flash(_("You are signed out in every browser."), "info")
     return redirect(url_for("auth.login"))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -10,16 +9,18 @@ from sqlmodel import Session, select
 
 from ra_console.adapters.challenges import hash_token
 from ra_console.models import Challenge, Institute, InstituteDomain, Mailbox, MailboxAddress, Person
+from ra_console.pki.input_rules import (
+    address_problem,
+    free_text_problem,
+    name_problem,
+    refuse,
+    username_problem,
+)
 from ra_console.queries.addresses import addresses_of
 from ra_console.workflow import audit
 from ra_console.workflow.actor import Actor
 from ra_console.workflow.engine import create, fire
 
-# SBR §3.1.4.1 / RFC 5321: we accept ASCII local parts only (no SMTPUTF8 mailboxes) and
-# domains in their ASCII (A-label) form; IDNs must be entered as xn--.
-_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-ADDRESS_RE = re.compile(rf"{_LOCAL}@{_DOMAIN}")
 KINDS = ("personal", "functional")
 
 
@@ -50,9 +51,15 @@ def normalize(address: str) -> str:
 
 def check_address(address: str) -> str:
     address = address.strip()
-    if len(address) > 254 or not ADDRESS_RE.fullmatch(address):
-        raise AddressError("bad_address", address=address)
+    refuse(AddressError, address_problem(address))
     return address
+
+
+def check_username(username: str) -> str:
+    """A user name as the IdM issues it (pki/input_rules.py), stripped."""
+    username = username.strip()
+    refuse(AddressError, username_problem(username))
+    return username
 
 
 def institute_domains(session: Session, institute_id: int) -> list[str]:
@@ -63,6 +70,44 @@ def institute_domains(session: Session, institute_id: int) -> list[str]:
 def validate(session: Session, institute: Institute, data: MailboxInput, *, max_aliases: int,
              mailbox: Mailbox | None = None) -> list[str]:
     """Check a row; return its addresses as given (primary first)."""
+    addresses = _validate_addresses(session, institute, data, max_aliases=max_aliases,
+                                    mailbox=mailbox)
+    _validate_texts(data)
+    return addresses
+
+
+def _validate_texts(data: MailboxInput) -> None:
+    """Who the row is for and what it says: user names, display name, comment."""
+    if data.kind == "personal" and not data.username.strip():
+        raise AddressError("username_missing")
+    if data.kind == "functional" and not data.applicant.strip():
+        raise AddressError("applicant_missing")
+    if data.kind == "functional" and not data.display_name.strip():
+        raise AddressError("display_name_missing")
+    for username in (data.username, data.applicant):
+        if username.strip():
+            check_username(username)
+    _check_name_and_comment(data.display_name.strip(), data.comment.strip())
+
+
+def _check_name_and_comment(display_name: str, comment: str) -> None:
+    refuse(AddressError, name_problem(display_name), field="display_name")
+    refuse(AddressError, free_text_problem(comment), field="comment")
+
+
+def set_name_and_comment(mailbox: Mailbox, display_name: str, comment: str) -> None:
+    """Edit a row's display name and comment; a new name needs approval again."""
+    display_name, comment = display_name.strip(), comment.strip()
+    _check_name_and_comment(display_name, comment)
+    if display_name != mailbox.display_name:
+        mailbox.display_name = display_name
+        mailbox.name_approved_by = mailbox.name_approved_at = None
+    mailbox.comment = comment
+
+
+def _validate_addresses(session: Session, institute: Institute, data: MailboxInput, *,
+                        max_aliases: int, mailbox: Mailbox | None = None) -> list[str]:
+    """The row's addresses: valid, few enough, in the institute's domains, not taken."""
     if data.kind not in KINDS:
         raise AddressError("bad_kind", kind=data.kind)
     addresses = [check_address(data.primary)] + [check_address(a) for a in data.aliases if a]
@@ -80,18 +125,12 @@ def validate(session: Session, institute: Institute, data: MailboxInput, *, max_
                              ).first()
         if taken is not None and (mailbox is None or taken.mailbox_id != mailbox.id):
             raise AddressError("address_taken", address=address)
-    if data.kind == "personal" and not data.username.strip():
-        raise AddressError("username_missing")
-    if data.kind == "functional" and not data.applicant.strip():
-        raise AddressError("applicant_missing")
-    if data.kind == "functional" and not data.display_name.strip():
-        raise AddressError("display_name_missing")
     return addresses
 
 
 def person_for(session: Session, username: str) -> Person:
     """The person with this username; created as a stub until their first sign-in."""
-    username = username.strip()
+    username = check_username(username)
     person = session.exec(select(Person).where(Person.username == username)).first()
     if person is None:
         person = Person(username=username)
@@ -123,10 +162,9 @@ def set_aliases(session: Session, actor: Actor, institute: Institute, mailbox: M
     a confirmed row must be confirmed again (its new alias is unconfirmed)."""
     current = addresses_of(session, mailbox)
     primary = next(a for a in current if a.is_primary)
-    data = MailboxInput(primary=primary.display, aliases=aliases, kind=mailbox.kind,
-                        username="-", applicant="-", display_name=mailbox.display_name or "-")
-    wanted = validate(session, session.get(Institute, mailbox.institute_id), data,
-                      max_aliases=max_aliases, mailbox=mailbox)[1:]
+    data = MailboxInput(primary=primary.display, aliases=aliases, kind=mailbox.kind)
+    wanted = _validate_addresses(session, session.get(Institute, mailbox.institute_id), data,
+                                 max_aliases=max_aliases, mailbox=mailbox)[1:]
     old = {a.address: a for a in current if not a.is_primary}
     new = {normalize(a): a for a in wanted}
     if set(old) == set(new):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from ra_console.models import Institute, Mailbox, MailboxAddress, Person
+from ra_console.pki.input_rules import has_control
 from ra_console.queries.addresses import addresses_of
 from ra_console.usecases.addresses import (
     AddressError,
@@ -67,7 +68,14 @@ def read_rows(raw: bytes) -> list[tuple[int, dict[str, str]]]:
         if None in record:  # more cells than the header has
             rows.append((reader.line_num, {"__error__": "extra_cells"}))
             continue
-        rows.append((reader.line_num, {k: (v or "").strip() for k, v in record.items()}))
+        cells = {k: (v or "").strip() for k, v in record.items()}
+        # NUL (PostgreSQL refuses it) and other invisible characters end at the preview,
+        # before any cell reaches a query
+        hidden = next((k for k, v in cells.items() if has_control(v)), None)
+        if hidden is not None:
+            rows.append((reader.line_num, {"__error__": "text_control", "__field__": hidden}))
+            continue
+        rows.append((reader.line_num, cells))
     return rows
 
 
@@ -116,7 +124,8 @@ def plan(session: Session, institute: Institute, raw: bytes, *, max_aliases: int
         primary = record.get("Primary E-Mail", "")
         try:
             if "__error__" in record:
-                raise AddressError("extra_cells")
+                raise AddressError(record["__error__"], **(
+                    {"field": record["__field__"]} if "__field__" in record else {}))
             data = _input_for(session, record)
             key = normalize(data.primary)
             if key in seen:

@@ -11,12 +11,19 @@ from datetime import date, datetime, timedelta, timezone
 from sqlmodel import Session, select
 
 from ra_console.models import IdentityCheck, Person
+from ra_console.pki.input_rules import (
+    document_number_problem,
+    free_text_problem,
+    name_problem,
+    refuse,
+)
 from ra_console.workflow.actor import Actor
 from ra_console.workflow.engine import create, fire
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 DOCUMENT_TYPES = ("passport", "id_card", "residence_permit")
 REFUSED_DOCUMENTS = ("driving_licence",)
+ISSUER_MAX = 100  # "Bürgeramt …, Landeshauptstadt …" and the like
 
 
 class IdentityError(Exception):
@@ -89,6 +96,14 @@ def _check_record(record: DocumentRecord, today: date, accepted: list[str]) -> N
             ["document_expiry"] if record.document_expiry is None else [])))
     if record.document_expiry < today:
         raise IdentityError("document_expired")
+    # the legal name becomes the CN of the person's certificates
+    for name in ("legal_given_name", "legal_surname"):
+        refuse(IdentityError, name_problem(" ".join(getattr(record, name).split())),
+               field=name)
+    refuse(IdentityError, name_problem(record.document_issuer.strip(), limit=ISSUER_MAX),
+           field="document_issuer")
+    refuse(IdentityError, document_number_problem(record.document_number.strip()),
+           field="document_number")
     if len(record.document_number.strip()) < 4:
         raise IdentityError("document_number_short")
 
@@ -119,5 +134,6 @@ def verify(session: Session, actor: Actor, check: IdentityCheck, record: Documen
 def reject(session: Session, actor: Actor, check: IdentityCheck, reason: str) -> None:
     if not reason.strip():
         raise IdentityError("reason_missing")
+    refuse(IdentityError, free_text_problem(reason.strip()), field="reason")
     fire(session, check, "reject", actor, reason=reason.strip()[:500])
     check.verifier, check.reject_reason = actor.username, reason.strip()[:500]

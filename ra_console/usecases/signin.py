@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from ra_console.models import Institute, Mailbox, MailboxAddress, Person, RoleAssignment
+from ra_console.pki.input_rules import printable
 from ra_console.workflow import audit
 from ra_console.workflow.actor import SYSTEM
 from ra_console.workflow.engine import create, fire
+
+IDM_NAME_MAX = 200  # the column's length
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,9 @@ def upsert_person(session: Session, identity: SignInIdentity, *, idm_domains: li
     if person is None:
         person = Person(username=identity.username)
         session.add(person)
-    person.given_name, person.surname = identity.given_name, identity.surname
+    # the IdM's names, as far as a certificate and the database can hold them (no NUL)
+    person.given_name = printable(identity.given_name, IDM_NAME_MAX)
+    person.surname = printable(identity.surname, IDM_NAME_MAX)
     person.affiliations = " ".join(sorted(set(identity.affiliations)))
     session.flush()
     _sync_idm_mailboxes(session, person, _idm_addresses(identity, idm_domains), now)

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from ra_console.core.db import get_session
 from ra_console.models import Person, RoleAssignment
+from ra_console.web.session_policy import is_current_generation
 from ra_console.workflow.actor import Actor
 
 
@@ -22,7 +23,7 @@ def current_person() -> Person | None:
                 select(Person, RoleAssignment)
                 .outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
                 .where(Person.id == person_id)).all()
-            if rows:
+            if rows and is_current_generation(rows[0][0].session_generation):
                 g.person = rows[0][0]
                 g.role_assignments = [assignment for _, assignment in rows if assignment]
     return g.person

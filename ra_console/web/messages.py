@@ -1,13 +1,54 @@
-"""Texts for refused address rows, challenge links, refused rules and audit chain checks,
-in the reader's language."""
+"""Texts for refused address rows, challenge links, typed input, refused rules and audit
+chain checks, in the reader's language."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 
-ADDRESS_MESSAGES = {
+
+def _field(p: dict) -> str:
+    """The refused field's label; a CSV column is named by its header as it is."""
+    name = p.get("field", "")
+    labels = {
+        "display_name": _("The display name"), "comment": _("The comment"),
+        "legal_given_name": _("The legal given name"),
+        "legal_surname": _("The legal surname"),
+        "document_issuer": _("The issuing authority"),
+        "document_number": _("The document number"), "reason": _("The reason"),
+    }
+    return labels.get(name) or _("The column '%(column)s'", column=name)
+
+
+# The rules of pki/input_rules.py, wherever a person types the text.
+INPUT_MESSAGES = {
     "bad_address": lambda p: _("'%(address)s' is not a valid e-mail address (ASCII only; "
                                "international domains as xn--).", address=p.get("address")),
+    "address_too_long": lambda p: _(
+        "'%(address)s' is too long: an e-mail address has at most %(local_max)s characters "
+        "before the @ and %(max)s in all.", address=p.get("address"),
+        local_max=p.get("local_max"), max=p.get("max")),
+    "bad_username": lambda p: _(
+        "'%(value)s' is not a valid user name: at most %(max)s characters, letters and digits "
+        "and . _ - @ + = : | (starting with a letter or digit).", value=p.get("value"),
+        max=p.get("max")),
+    "text_control": lambda p: _(
+        "%(field)s contains a control or invisible character (such as NUL); please type "
+        "it again.", field=_field(p)),
+    "name_markup": lambda p: _("%(field)s must not contain < or >.", field=_field(p)),
+    "text_too_long": lambda p: _("%(field)s is longer than %(max)s characters.",
+                                 field=_field(p), max=p.get("max")),
+    "document_number_invalid": lambda p: _(
+        "The document number may contain letters, digits, spaces and . / - only, at most "
+        "%(max)s characters.", max=p.get("max")),
+}
+
+
+def input_message(code: str, params: dict | None = None) -> str | None:
+    """The text for a broken input rule, or None for other codes."""
+    builder = INPUT_MESSAGES.get(code)
+    return builder(params or {}) if builder else None
+
+ADDRESS_MESSAGES = {
     "bad_kind": lambda p: _("Unknown mailbox type '%(kind)s' (personal or functional).",
                             kind=p.get("kind")),
     "too_many_aliases": lambda p: _("At most %(max)s aliases per row.", max=p.get("max")),
@@ -40,7 +81,7 @@ ADDRESS_MESSAGES = {
 
 
 def address_message(code: str, params: dict | None = None) -> str:
-    builder = ADDRESS_MESSAGES.get(code)
+    builder = ADDRESS_MESSAGES.get(code) or INPUT_MESSAGES.get(code)
     if builder is None:
         return _("The change was not possible (%(code)s).", code=code or "?")
     return builder(params or {})

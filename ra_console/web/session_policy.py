@@ -1,4 +1,5 @@
-"""Server-side session lifetime: absolute limit and idle timeout."""
+"""Server-side session lifetime: absolute limit, idle timeout, and the person's session
+generation (raised at sign-out, so copies of an old cookie stop working)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from flask_babel import gettext as _
 SEEN_AT_STEP = 60  # seconds between updates of the idle-timeout stamp
 
 
-def start_session(person_id: int) -> None:
+def start_session(person_id: int, generation: int) -> None:
     """A fresh session for a fresh sign-in (no fixation: old contents are dropped)."""
     language = http_session.get("lang")
     http_session.clear()
     now = int(time.time())
-    http_session.update(person_id=person_id, login_at=now, seen_at=now)
+    http_session.update(person_id=person_id, generation=generation, login_at=now,
+                        seen_at=now)
     if language:
         http_session["lang"] = language
     http_session.permanent = False
@@ -26,6 +28,16 @@ def end_session() -> None:
     http_session.clear()
     if language:
         http_session["lang"] = language
+
+
+def is_current_generation(generation: int) -> bool:
+    """Does the session carry the person's current generation? If not, it was ended on the
+    server (sign-out here or elsewhere) and is ended here too."""
+    if http_session.get("generation") == generation:
+        return True
+    end_session()
+    flash(_("Your session was ended. Please sign in again."), "info")
+    return False
 
 
 def _enforce() -> None:

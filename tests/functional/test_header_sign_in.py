@@ -45,6 +45,16 @@ def test_trusted_proxy_signs_in_and_creates_idm_mailbox(header_client, runtime):
         assert s.exec(select(AuditEvent).where(AuditEvent.trigger == "login")).one()
 
 
+@pytest.mark.parametrize("username", ["<script>alert(1)</script>" + "x" * 5000, "jdoe doe",
+                                      "x" * 129])
+def test_a_user_name_no_idm_issues_signs_nobody_in(header_client, runtime, username):
+    response = header_client.get("/certificates", headers={**HEADERS, "X-Remote-User": username},
+                                 environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    with runtime.session() as s:
+        assert s.exec(select(Person).where(Person.username.like("%x%"))).all() == []
+
+
 def test_headers_from_untrusted_address_are_ignored(header_client, runtime):
     response = header_client.get("/certificates", headers=HEADERS,
                                  environ_base={"REMOTE_ADDR": "203.0.113.9"})

@@ -61,6 +61,12 @@ def test_whole_identity_flow(browser, runtime):
     ({"legal_surname": "  "}, "Please fill in: legal_surname"),
     ({"document_expiry": "not a date"}, "Please fill in: document_expiry"),
     ({"document_type": ""}, "choose the document type"),
+    # pen-test finding 8: the legal name becomes a certificate's CN
+    ({"legal_given_name": "<b>Gabi</b>"}, "The legal given name must not contain < or >"),
+    ({"legal_surname": "G" * 65}, "The legal surname is longer than 64 characters"),
+    ({"document_number": "A" * 5000}, "document number may contain letters, digits"),
+    ({"document_number": "C01<X>00"}, "document number may contain letters, digits"),
+    ({"document_issuer": "Stadt\x00Aachen"}, "The issuing authority contains a control"),
 ])
 def test_bad_document_inputs(browser, runtime, change, message):
     code = start_check(browser)

@@ -54,6 +54,17 @@ def test_unknown_demo_identity_is_audited(browser, runtime):
         assert failed.actor == "mallory"
 
 
+def test_a_failed_dev_sign_in_with_nul_is_audited_without_it(browser, runtime):
+    """PostgreSQL refuses NUL in text: the typed name is logged without invisible
+    characters, cut to the longest user name (pen-test finding 8)."""
+    response = browser.submit("/login", {"username": "mal\x00lory" + "y" * 5000},
+                              action="/login/dev")
+    assert response.status_code == 302
+    with runtime.session() as s:
+        failed = s.exec(select(AuditEvent).where(AuditEvent.trigger == "login_failed")).one()
+        assert failed.actor.startswith("mallory") and len(failed.actor) == 128
+
+
 @pytest.mark.parametrize("target", ["https://evil.example.com/", "//evil.example.com/x",
                                     "/\\evil.example.com"])
 def test_no_open_redirect_after_login(browser, target):

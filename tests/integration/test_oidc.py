@@ -259,8 +259,8 @@ def test_sign_in_with_pkce_maps_claims_and_rotates_the_session(portal, http, app
     assert "Jane Doe" in page.text
 
     after = session_of(app, http)  # a fresh session: nothing from before the sign-in
-    assert set(after) <= {"person_id", "login_at", "seen_at", "lang", "oidc_id_token",
-                          "_flashes", "csrf_token", "_permanent"}
+    assert set(after) <= {"person_id", "generation", "login_at", "seen_at", "lang",
+                          "oidc_id_token", "_flashes", "csrf_token", "_permanent"}
     assert not any(key.startswith("_state_") for key in after)
     stranger = requests.Session()  # the cookie from before the sign-in is worth nothing
     stranger.cookies.set("session", old_cookie, domain="127.0.0.1")
@@ -282,6 +282,15 @@ def test_sign_in_with_pkce_maps_claims_and_rotates_the_session(portal, http, app
         login = s.exec(sql_select(AuditEvent).where(AuditEvent.trigger == "login")).one()
         assert login.actor == "jdoe@uni.example.org" and login.ip == "127.0.0.1"
     assert failures(runtime) == []
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "\\\\evil.example"])
+def test_next_after_oidc_sign_in_stays_local(portal, http, target):
+    """Pen-test findings 1 and 2: the OIDC start keeps `next` by the same rule."""
+    started = start_sign_in(http, portal, next_path=target)
+    assert started.status_code == 302
+    landed = http.get(at_provider(http, started.headers["Location"]), allow_redirects=False)
+    assert landed.status_code == 302 and landed.headers["Location"] == "/"
 
 
 def test_logout_ends_the_provider_session_too(portal, http, provider):
@@ -489,8 +498,17 @@ def test_claims_are_mapped_like_the_header_attributes():
                                      "email_verified": False}, config)
     assert identity.username == "a1b2" and identity.emails == ()
     assert identity_from_claims({"sub": ""}, config) is None
-    assert identity_from_claims({"preferred_username": "x" * 201}, {
-        **config, "auth.oidc_claim_username": ["preferred_username"]}) is None
+
+
+@pytest.mark.parametrize("username", ["x" * 201, "x" * 5000, "<b>jdoe</b>", "j doe",
+                                      "jdoe\x00", "-jdoe"])
+def test_a_user_name_no_idm_issues_is_refused(username):
+    from ra_console.signin.oidc import SignInFailed, identity_from_claims
+
+    with pytest.raises(SignInFailed) as refused:
+        identity_from_claims({"preferred_username": username}, {
+            **claims_config(), "auth.oidc_claim_username": ["preferred_username"]})
+    assert refused.value.reason == "bad_username" and refused.value.status == 403
 
 
 @pytest.mark.parametrize("changes, problem", [

@@ -17,7 +17,13 @@ from ra_console.core import config
 from ra_console.pki import profiles
 from ra_console.portal.messages import MESSAGES as REQUEST_MESSAGES
 from ra_console.usecases.csv_import import CsvError
-from ra_console.web.messages import ADDRESS_MESSAGES, AUDIT_MESSAGES, RULE_MESSAGES
+from ra_console.web.messages import (
+    ADDRESS_MESSAGES,
+    AUDIT_MESSAGES,
+    INPUT_MESSAGES,
+    RULE_MESSAGES,
+    address_message,
+)
 from ra_console.workflow import audit
 
 PACKAGE = Path(__file__).resolve().parents[2] / "ra_console"
@@ -121,3 +127,15 @@ def test_every_audit_chain_problem_has_both_languages(app):
         params = _params(english_text)
         english, german = _both(app, lambda c=code, p=params: AUDIT_MESSAGES[c](p))
         assert english == english_text % params and english != german, code
+
+
+def test_every_input_rule_code_has_both_languages_wherever_it_is_shown(app):
+    rules = (PACKAGE / "pki" / "input_rules.py").read_text()
+    codes = set(re.findall(r"Problem\(\s*\"(\w+)\"", rules))
+    assert codes and codes <= set(INPUT_MESSAGES), codes - set(INPUT_MESSAGES)
+    params = {"field": "comment", "address": "a@b.org", "value": "x", "max": 1,
+              "local_max": 1}
+    for code in codes:
+        for show in (address_message, identity_message):  # address rows, identity desk
+            english, german = _both(app, lambda c=code, s=show: s(c, params))
+            assert english != german and "(%s)" % code not in english, code
