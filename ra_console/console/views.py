@@ -7,6 +7,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
 from flask_babel import get_locale, gettext as _, lazy_gettext
+from markupsafe import Markup
 from sqlalchemy.orm import defer
 from wtforms import SelectChoice, SelectField
 
@@ -31,10 +32,11 @@ def _consents(view, context, model, name):
 
 
 def _findings(view, context, model, name):
-    """pkilint's findings: severity and the check in words (its codes are identifiers)."""
-    return "; ".join(f"{f.get('severity', '')}: {str(f.get('code', '')).replace('_', ' ')}"
-                     f"{' (' + f['message'] + ')' if f.get('message') else ''}"
-                     for f in model.lint_findings or [])
+    """pkilint's and the RA's findings: severity, message, and the check's code as code."""
+    return Markup("<br>").join(
+        Markup("{}: {} <code>{}</code>").format(f.get("severity", ""), f.get("message") or "",
+                                                f.get("code", ""))
+        for f in model.lint_findings or [])
 
 
 def _audit_action(view, context, model, name):
