@@ -44,7 +44,7 @@ def false_claims(text: str) -> list[tuple[str, str]]:
     found = []
     for paragraph in re.split(r"\n\s*\n", text):
         sentences = re.split(r"(?<=[.!?*])\s+", " ".join(paragraph.split()))
-        for before, sentence in zip(["", *sentences], sentences):
+        for before, sentence in zip(["", *sentences[:-1]], sentences, strict=True):
             if not MISSING.search(sentence):
                 continue
             for feature, (words, present) in FEATURES.items():
