@@ -78,7 +78,8 @@ def lock_row(session: Session, row) -> None:
         session.execute(update(model).where(model.id == row.id).values(id=model.id))
         session.refresh(row)
     else:
+        # the rows must be fetched: populate_existing reloads `row` only while loading it
         session.execute(
             select(model).where(model.id == row.id).with_for_update()
             .execution_options(populate_existing=True)
-        )
+        ).scalars().all()

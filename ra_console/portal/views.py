@@ -214,7 +214,7 @@ def _refusal(db, cert: Certificate, trigger: str) -> tuple[str, dict]:
         if mailbox is None or mailbox.status != "verified":
             return "address_inactive", {"address": cert.addresses[0] if cert.addresses else ""}
         profile = runtime.profiles[cert.profile]
-        blocker = blocker_of(db, mailbox, profile, runtime.now(), ignore_id=cert.id)
+        blocker = blocker_of(db, mailbox, profile, runtime.now(), sending=True)
         if blocker is not None:
             return blocker.reason, {**blocker.params(), "days": profile.renewal_window_days,
                                     "address": cert.addresses[0] if cert.addresses else ""}

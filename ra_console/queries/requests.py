@@ -71,30 +71,29 @@ def profile_for(runtime, mailbox: Mailbox) -> CertificateProfile:
     return runtime.profiles[runtime.config[key]]
 
 
-def _live(session: Session, mailbox: Mailbox, ignore_id: int | None) -> list[Certificate]:
-    query = select(Certificate).where(Certificate.mailbox_id == mailbox.id,
-                                      Certificate.status.in_(LIVE_STATES))
-    if ignore_id is not None:
-        query = query.where(Certificate.id != ignore_id)
-    return list(session.exec(query.order_by(Certificate.created_at)).all())
+def _live(session: Session, mailbox: Mailbox) -> list[Certificate]:
+    return list(session.exec(select(Certificate).where(
+        Certificate.mailbox_id == mailbox.id, Certificate.status.in_(LIVE_STATES))
+        .order_by(Certificate.created_at)).all())
 
 
 def blocker_of(session: Session, mailbox: Mailbox, profile: CertificateProfile, now: datetime,
-               ignore_id: int | None = None) -> Blocker | None:
+               *, sending: bool = False) -> Blocker | None:
     """Why no new certificate may be requested for this mailbox now (DESIGN §6), if at all:
     one open request per address, and none while a certificate is valid beyond the renewal
-    window. `ignore_id`: the request being sent (it does not block itself)."""
-    return _blocker(_live(session, mailbox, ignore_id), profile, now)
+    window. `sending`: a draft being sent; other drafts do not block it (the first one sent
+    does, from then on)."""
+    return _blocker(_live(session, mailbox), profile, now, drafts_block=not sending)
 
 
-def _blocker(rows: list[Certificate], profile: CertificateProfile, now: datetime
-             ) -> Blocker | None:
+def _blocker(rows: list[Certificate], profile: CertificateProfile, now: datetime,
+             drafts_block: bool = True) -> Blocker | None:
     horizon = now + timedelta(days=profile.renewal_window_days)
     for cert in rows:
         if cert.status in OPEN_STATES:
             return Blocker("open_request", cert)
     for cert in rows:
-        if cert.status == "requested":
+        if drafts_block and cert.status == "requested":
             return Blocker("unsent_request", cert)
     for cert in rows:
         if cert.status == "issued" and _aware(cert.not_after) > horizon:
@@ -103,10 +102,10 @@ def _blocker(rows: list[Certificate], profile: CertificateProfile, now: datetime
 
 
 def blocking_reason(session: Session, mailbox: Mailbox, profile: CertificateProfile,
-                    now: datetime, ignore_id: int | None = None
+                    now: datetime, *, sending: bool = False
                     ) -> tuple[str | None, datetime | None]:
     """(reason, valid until) of blocker_of(), for callers that need only the code."""
-    found = blocker_of(session, mailbox, profile, now, ignore_id)
+    found = blocker_of(session, mailbox, profile, now, sending=sending)
     return (found.reason, found.valid_until) if found else (None, None)
 
 
@@ -126,7 +125,7 @@ def address_choices(session: Session, runtime, person: Person, now: datetime
         if primary is None:
             continue
         profile = profile_for(runtime, mailbox)
-        live = _live(session, mailbox, None)
+        live = _live(session, mailbox)
         renews = next((c for c in live if c.status == "issued" and c.not_after
                        and _aware(c.not_after) > now), None)
         choices.append(AddressChoice(mailbox, primary, [a for a in addresses if not a.is_primary],

@@ -41,7 +41,7 @@ def mailbox_is_requestable(ctx: FireContext) -> bool:
         return False
     profile = ctx.runtime.profiles[ctx.row.profile]
     return blocking_reason(ctx.session, mailbox, profile, ctx.runtime.now(),
-                           ignore_id=ctx.row.id)[0] is None
+                           sending=True)[0] is None
 
 
 @condition("has_unconfirmed_address")
