@@ -10,6 +10,8 @@ import re
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+KINDS = ("image", "pdf", "archive", "certificate", "crl", "pkcs7", "pkcs12", "private_key",
+         "public_key", "request_file", "json", "text", "binary")
 # Leading bytes of common formats (the files' published signatures).
 MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image"), (b"\xff\xd8\xff", "image"), (b"GIF87a", "image"),
@@ -33,9 +35,8 @@ _PKCS7_DATA_OID = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01"
 
 
 def describe(data: bytes | str) -> str | None:
-    """The kind of a file that is certainly not a CSR ("image", "pdf", "archive",
-    "certificate", "crl", "pkcs7", "pkcs12", "private_key", "public_key", "request_file",
-    "json", "text", "binary"), or None when it may be one (the CSR parser decides)."""
+    """The kind (one of KINDS) of a file that is certainly not a CSR, or None when it may
+    be one (the CSR parser decides)."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     for signature, kind in MAGIC:
         if raw.startswith(signature):
