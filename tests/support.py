@@ -6,6 +6,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from sqlmodel import select
+
+from ra_console.adapters.challenges import token_for
+from ra_console.models import Challenge, Institute, MailboxAddress, Person
+from ra_console.usecases.addresses import MailboxInput, add_mailbox, redeem, send_challenge
+from ra_console.web.current import actor_for
 
 # Under CI a missing component fails the test that needs it; locally it skips.
 REQUIRE_ALL = os.environ.get("CI") == "true" or os.environ.get("RA_REQUIRE_ALL") == "1"
@@ -36,3 +42,31 @@ def der_to_ber(data: bytes, depth: int = 3) -> bytes:
         else:
             out += data[start:offset]
     return out
+
+
+def institute_address(runtime, username: str, primary: str, aliases: tuple[str, ...] = (),
+                      *, confirm: bool = True) -> dict[str, str]:
+    """Give `username` an IT Center address as its network contact (nk-itc) does: add the
+    row, send the challenges and, with confirm, follow every link. Returns address → token."""
+    def person(s, name):
+        return s.exec(select(Person).where(Person.username == name)).one()
+
+    with runtime.session() as s:
+        contact = actor_for(person(s, "nk-itc"), s)
+        institute = s.exec(select(Institute).where(Institute.code == "ITC")).one()
+        mailbox = add_mailbox(s, contact, institute,
+                              MailboxInput(primary=primary, aliases=aliases, username=username),
+                              max_aliases=5)
+        send_challenge(s, mailbox, contact)
+        tokens = {address: token_for(runtime.config["secret_key"], nonce) for address, nonce in
+                  s.exec(select(MailboxAddress.display, Challenge.nonce).join(
+                      Challenge, Challenge.address_id == MailboxAddress.id).where(
+                      MailboxAddress.mailbox_id == mailbox.id)).all()}
+        s.commit()
+    if confirm:
+        with runtime.session() as s:
+            owner = actor_for(person(s, username), s)
+            for token in tokens.values():
+                redeem(s, owner, token, runtime.now())
+            s.commit()
+    return tokens

@@ -16,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
+from ra_console.pki.filekind import describe
+
 DEFAULT_MAX_BYTES = 64 * 1024
 REQUIRED_EXPONENT = 65537
 
@@ -98,6 +100,9 @@ def parse_csr(
     """Load a CSR from PEM (any whitespace, NEW header variant), bare base64 or DER."""
     if not isinstance(data, (bytes, str)):
         raise CsrError("not_a_csr")
+    kind = describe(data)  # before the size rule: a large photo is a photo, not a big CSR
+    if kind is not None:
+        raise CsrError("not_a_csr", kind=kind)
     size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if size > max_bytes:
         raise CsrError("too_large", size=size, max_bytes=max_bytes)

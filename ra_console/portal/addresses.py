@@ -7,8 +7,10 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlmodel import select
 
+from ra_console.adapters.challenges import hash_token
 from ra_console.core.db import get_session
 from ra_console.models import Challenge, MailboxAddress
+from ra_console.queries.addresses import ChallengeTarget, challenge_target
 from ra_console.usecases.addresses import AddressError, redeem
 from ra_console.web.access import login_required
 from ra_console.web.current import current_actor
@@ -44,4 +46,13 @@ def redeem_link(token: str):
                                    form=form), 400
         flash(_("Thank you: %(address)s is confirmed.", address=address.display), "success")
         return redirect(url_for("portal.certificates"))
-    return render_template("portal/redeem.html", form=form, error=None)
+    return render_template("portal/redeem.html", form=form, error=None,
+                           target=_own_target(token))
+
+
+def _own_target(token: str) -> ChallengeTarget | None:
+    """What the link confirms, named only to the person it is meant for."""
+    target = challenge_target(get_session(), hash_token(token.strip()))
+    if target is None or target.person_id != current_actor().person_id:
+        return None
+    return target

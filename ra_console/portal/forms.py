@@ -9,22 +9,15 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     TextAreaField,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ra_console.pki.revocation import USER_REASONS
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class RequestForm(FlaskForm):
     mailbox = RadioField(validate_choice=False)
-    aliases = MultiCheckboxField(validate_choice=False)
+    # aliases: one checkbox list per mailbox, named aliases-<mailbox id> (see views.py)
     consent_name_and_mailbox = BooleanField()
     consent_data_processing = BooleanField()
     consent_directory_publication = BooleanField()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import url_for
 from flask_babel import format_date, gettext as _
 
 from ra_console.pki.requestfile import MAX_ITERATIONS
@@ -15,20 +16,89 @@ def _allowed(params: dict) -> str:
     return ", ".join(str(a) for a in allowed)
 
 
+def _minute(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "?"
+
+
+def _day(moment) -> str:
+    return format_date(moment) if moment else "?"
+
+
+def _consents(params: dict) -> str:
+    names = {"name_and_mailbox": _("name and mailbox access"),
+             "data_processing": _("data processing"),
+             "directory_publication": _("publication in the directory")}
+    return ", ".join(names.get(n, n) for n in params.get("consents") or names)
+
+
+def _not_a_csr(params: dict) -> str:
+    kind = params.get("kind")
+    described = FILE_KINDS.get(kind)
+    if described is None:
+        return _("This is not a certificate signing request (CSR). Upload a PEM or DER file "
+                 "made, for example, with 'openssl req -new'.")
+    return described()
+
+
+# What a wrong file is, said before any rule about CSRs (pki/filekind.py names the kinds).
+FILE_KINDS = {
+    "image": lambda: _("This file is an image, not a certificate request (CSR). Upload the "
+                       ".csr file made with your key, e.g. with 'openssl req -new'."),
+    "pdf": lambda: _("This file is a PDF document, not a certificate request (CSR)."),
+    "archive": lambda: _("This file is an archive or office document, not a certificate "
+                         "request (CSR)."),
+    "certificate": lambda: _("This file is a certificate, not a certificate request (CSR). "
+                             "Upload the request made with your key ('openssl req -new')."),
+    "crl": lambda: _("This file is a certificate revocation list, not a certificate "
+                     "request (CSR)."),
+    "pkcs7": lambda: _("This file is a PKCS#7 certificate bundle, not a certificate request "
+                       "(CSR)."),
+    "pkcs12": lambda: _("This file is a PKCS#12 file (.p12/.pfx) with a private key. Never "
+                        "upload it: upload a certificate request (CSR) instead."),
+    "private_key": lambda: _("This file is a private key. Never upload a private key: keep it "
+                             "secret and upload the certificate request (CSR) made with it."),
+    "public_key": lambda: _("This file is a bare public key. Upload a certificate request "
+                            "(CSR): it also proves that you hold the private key."),
+    "request_file": lambda: _(
+        "This is a request file (.json) of this portal: it holds an encrypted private key, "
+        "not a certificate request. For a new key, use 'Generate the key in the browser'."),
+    "json": lambda: _("This file is a JSON document, not a certificate request (CSR)."),
+    "text": lambda: _("This file contains text but no certificate request (no '-----BEGIN "
+                      "CERTIFICATE REQUEST-----' block)."),
+    "binary": lambda: _("This file is not a certificate request (CSR): its content is "
+                        "neither PEM nor DER."),
+}
+
+
 MESSAGES = {
     "identity_check_needed": lambda p: _(
         "You have no employee or student status. Before you can request a certificate, "
         "your identity must be verified in person."),
     "unknown_address": lambda p: _("Please choose one of your confirmed e-mail addresses."),
+    "mailbox_missing": lambda p: _("Please choose the e-mail address for the certificate."),
+    "no_address": lambda p: _(
+        "You have no confirmed e-mail address yet. Your institute's network contact adds "
+        "institute addresses."),
+    "pending_challenge": lambda p: _(
+        "%(address)s is not confirmed yet: follow the link in the challenge e-mail sent to "
+        "it, then request the certificate.", address=p.get("address", "")),
+    "foreign_alias": lambda p: _(
+        "%(alias)s is not an alias of %(address)s. Only the aliases listed under the chosen "
+        "address can go into its certificate.", alias=p.get("alias", ""),
+        address=p.get("address", "")),
+    "unsent_request": lambda p: _(
+        "You already have an open request for %(address)s from %(date)s: send or delete it "
+        "before you make a new one.", address=p.get("address", ""), date=_minute(p.get("since"))),
     "open_request": lambda p: _(
-        "A request for this address is already being processed, so no new one can be "
-        "made now."),
+        "Your request for %(address)s from %(date)s is being processed; a new one can be made "
+        "once it is issued or rejected.", address=p.get("address", ""),
+        date=_minute(p.get("since"))),
     "valid_certificate": lambda p: _(
         "This address has a certificate valid until %(date)s. A new one can be requested "
         "once it is revoked, expired or valid for less than %(days)s days.",
-        date=format_date(p["valid_until"]) if p.get("valid_until") else "?",
-        days=p.get("days", "?")),
-    "consent_missing": lambda p: _("Please give all three consents."),
+        date=_day(p.get("valid_until")), days=p.get("days", "?")),
+    "consent_missing": lambda p: _("Please give all three consents (missing: %(missing)s).",
+                                   missing=_consents(p)),
     "key_reused": lambda p: _(
         "This public key was already used for another certificate. Please create a new "
         "key pair."),
@@ -37,9 +107,7 @@ MESSAGES = {
     "csr_missing": lambda p: _("Please upload a CSR file or paste the CSR."),
     "csr_too_large": lambda p: _("The CSR is too large (at most %(max)s bytes).",
                                  max=p.get("max_bytes")),
-    "csr_not_a_csr": lambda p: _(
-        "This is not a certificate signing request (CSR). Upload a PEM or DER file made, "
-        "for example, with 'openssl req -new'."),
+    "csr_not_a_csr": _not_a_csr,
     "csr_bad_signature": lambda p: _(
         "The CSR's signature is not valid: it was changed or not signed with its own key."),
     "csr_key_type_not_allowed": lambda p: _(
@@ -59,7 +127,30 @@ MESSAGES = {
     "condition": lambda p: _(
         "This action is not possible now. For this address there may be an open request or "
         "a certificate that is still valid."),
+    "address_inactive": lambda p: _(
+        "%(address)s is no longer confirmed for you, so this request cannot be sent. Ask "
+        "your institute's network contact.", address=p.get("address", "")),
+    "already_sent": lambda p: _("This request was already sent; its status is: %(status)s.",
+                                status=p.get("status", "")),
+    "not_deletable": lambda p: _("Only requests that were not sent yet can be deleted; its "
+                                 "status is: %(status)s.", status=p.get("status", "")),
 }
+
+
+def next_step(code: str, params: dict | None = None) -> tuple[str, str] | None:
+    """(url, label) of the page where a refusal's cause is dealt with, if there is one."""
+    params = params or {}
+    if code == "identity_check_needed":
+        return url_for("identity.identity"), _("Start the identity verification")
+    if code in ("unsent_request", "open_request") and params.get("certificate"):
+        return (url_for("portal.show", public_id=params["certificate"]),
+                _("Open the request from %(date)s", date=_minute(params.get("since"))))
+    if code == "valid_certificate" and params.get("certificate"):
+        return (url_for("portal.show", public_id=params["certificate"]),
+                _("Open the certificate (you can revoke it there)"))
+    if code in ("pending_challenge", "no_address"):
+        return url_for("portal.certificates"), _("Back to my client certificates")
+    return None
 
 
 def message_for(code: str, params: dict | None = None) -> str:

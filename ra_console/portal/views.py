@@ -14,24 +14,27 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlalchemy import func
 from sqlalchemy.orm import defer, lazyload
 from sqlmodel import select
 from wtforms import SelectChoice
 
+from ra_console.adapters.settings import cached_issuance_pause
 from ra_console.core.db import get_session
 from ra_console.models import Certificate, Mailbox
 from ra_console.portal import scripts
 from ra_console.portal.addresses import pending_addresses
 from ra_console.portal.forms import ConfirmForm, RequestForm, RevokeForm
-from ra_console.portal.messages import browser_texts, message_for, reason_labels
+from ra_console.portal.messages import browser_texts, message_for, next_step, reason_labels
+from ra_console.queries.addresses import network_contacts
 from ra_console.queries.certificates import BUNDLES, bundle
-from ra_console.queries.requests import address_choices, has_status
+from ra_console.queries.requests import address_choices, blocker_of, has_status
 from ra_console.usecases import certificates as certs
 from ra_console.usecases.requests import CONSENTS, RequestError, create_request
 from ra_console.usecases.transitions import perform
 from ra_console.web.access import login_required
 from ra_console.web.current import current_actor, current_person
-from ra_console.web.pages import form_expired
+from ra_console.web.pages import form_expired, state_label
 from ra_console.workflow.state import WorkflowError, available
 
 bp = Blueprint("portal", __name__)
@@ -71,18 +74,27 @@ def certificates():
     query = query.options(defer(Certificate.csr_pem), defer(Certificate.cert_pem),
                           defer(Certificate.chain_pem))
     rows = get_session().exec(query.order_by(Certificate.created_at.desc())).all()
+    hidden = 0
+    if not rows and not show_all:  # say what is true: none active, but maybe old ones
+        hidden = get_session().exec(select(func.count(Certificate.id)).where(
+            Certificate.person_id == current_person().id,
+            Certificate.status.in_(("revoked", "expired", "rejected")))).one()
     pending = pending_addresses(get_session(), current_person().id, _runtime().now())
     return render_template("portal/certificates.html", rows=rows, show_all=show_all,
-                           pending_addresses=pending,
+                           pending_addresses=pending, hidden=hidden,
                            has_status=has_status(current_person(), _runtime()))
 
 
 def _request_form(choices) -> RequestForm:
     form = RequestForm()
     form.mailbox.choices = [SelectChoice(c.mailbox.public_id, c.primary.display) for c in choices]
-    form.aliases.choices = [SelectChoice(a.address, a.display)
-                            for c in choices for a in c.aliases]
     return form
+
+
+def _chosen_aliases(form: RequestForm) -> list[str]:
+    """The ticked aliases of the chosen mailbox only: each mailbox's checkboxes carry its
+    own name (aliases-<mailbox id>), so another mailbox's ticks never come along."""
+    return request.form.getlist(f"aliases-{form.mailbox.data}") if form.mailbox.data else []
 
 
 def _create(db, runtime, person, form, csr, origin: str) -> Certificate:
@@ -92,7 +104,7 @@ def _create(db, runtime, person, form, csr, origin: str) -> Certificate:
         raise RequestError("csr_missing")
     return create_request(db, runtime, current_actor(), person,
                           mailbox_public_id=form.mailbox.data or "",
-                          aliases=form.aliases.data or [], csr=csr, consents=consents,
+                          aliases=_chosen_aliases(form), csr=csr, consents=consents,
                           origin=origin)
 
 
@@ -103,7 +115,8 @@ def new_request():
     runtime, db, person = _runtime(), get_session(), current_person()
     choices = address_choices(db, runtime, person, runtime.now())
     form = _request_form(choices)
-    error = None
+    error, error_next = None, next_step("identity_check_needed") if not has_status(
+        person, runtime) else None
     wanted = request.args.get("mailbox")  # renewal link of an expiry reminder
     if request.method == "GET" and any(c.requestable and c.mailbox.public_id == wanted
                                        for c in choices):
@@ -115,6 +128,7 @@ def new_request():
         except RequestError as exc:
             db.rollback()
             error = message_for(exc.code, exc.params)
+            error_next = next_step(exc.code, exc.params)
         else:
             db.commit()
             flash(_("Your certificate request was saved. Check it and send it to the CA."),
@@ -124,10 +138,25 @@ def new_request():
         error = form_expired()
     algorithms = list(dict.fromkeys(a for c in choices for a in c.profile.key_algorithms))
     return render_template("portal/new_request.html", form=form, choices=choices, error=error,
-                           has_status=has_status(person, runtime), algorithms=algorithms,
-                           texts=browser_texts(),
+                           error_next=error_next, has_status=has_status(person, runtime),
+                           algorithms=algorithms, texts=browser_texts(),
+                           pending_addresses=pending_addresses(db, person.id, runtime.now()),
+                           contacts=network_contacts(db, person.id),
+                           blocked_texts=_blocked_texts(choices),
                            profile=choices[0].profile if choices else None), (
         400 if error else 200)
+
+
+def _blocked_texts(choices) -> dict[str, tuple[str, tuple[str, str] | None]]:
+    """Per blocked mailbox: why (the same text a refused request gets) and where to act."""
+    texts = {}
+    for c in choices:
+        if c.blocker:
+            params = {**c.blocker.params(), "days": c.profile.renewal_window_days,
+                      "address": c.primary.display}
+            texts[c.mailbox.public_id] = (message_for(c.blocked_by, params),
+                                          next_step(c.blocked_by, params))
+    return texts
 
 
 @bp.route("/certificates/new/browser", methods=["POST"])
@@ -145,7 +174,9 @@ def new_request_browser():
         cert = _create(db, runtime, person, form, form.csr_text.data or "", origin="browser")
     except RequestError as exc:
         db.rollback()
-        return jsonify(ok=False, error=message_for(exc.code, exc.params)), 400
+        url, label = next_step(exc.code, exc.params) or (None, None)
+        return jsonify(ok=False, error=message_for(exc.code, exc.params), next_url=url,
+                       next_label=label), 400
     db.commit()
     return jsonify(ok=True, public_id=cert.public_id, emails=list(cert.addresses),
                    key_algorithm=cert.key_algorithm, spki_sha256=cert.spki_sha256,
@@ -163,8 +194,38 @@ def show(public_id: str):
     # one query: the mailbox's relationships (owner, addresses, institute) load on use only
     mailbox = db.exec(select(Mailbox).where(Mailbox.id == cert.mailbox_id)
                       .options(lazyload("*"))).first()
+    refusal = None
+    if cert.status == "requested" and not any(t.trigger == "submit" for t in actions):
+        code, params = _refusal(db, cert, "submit")
+        refusal = (message_for(code, params), next_step(code, params))
     return render_template("portal/show.html", cert=cert, mailbox=mailbox, actions=actions,
-                           reason_labels=reason_labels(), texts=browser_texts())
+                           reason_labels=reason_labels(), texts=browser_texts(),
+                           refusal=refusal)
+
+
+def _refusal(db, cert: Certificate, trigger: str) -> tuple[str, dict]:
+    """Why `trigger` cannot be fired on this request now: a message code and its params."""
+    if cert.status != "requested":
+        status = state_label("certificate", cert.status)
+        return ("already_sent" if trigger == "submit" else "not_deletable"), {"status": status}
+    if trigger == "submit":
+        runtime = _runtime()
+        mailbox = db.get(Mailbox, cert.mailbox_id)
+        if mailbox is None or mailbox.status != "verified":
+            return "address_inactive", {"address": cert.addresses[0] if cert.addresses else ""}
+        profile = runtime.profiles[cert.profile]
+        blocker = blocker_of(db, mailbox, profile, runtime.now(), sending=True)
+        if blocker is not None:
+            return blocker.reason, {**blocker.params(), "days": profile.renewal_window_days,
+                                    "address": cert.addresses[0] if cert.addresses else ""}
+    return "condition", {}
+
+
+def _refuse(db, cert: Certificate, trigger: str):
+    """Back to the request with the real reason why the action is not possible."""
+    code, params = _refusal(db, cert, trigger)
+    flash(message_for(code, params), "error")
+    return redirect(url_for("portal.show", public_id=cert.public_id))
 
 
 @bp.route("/certificates/<public_id>/<trigger>", methods=["GET", "POST"])
@@ -182,18 +243,19 @@ def act(public_id: str, trigger: str):
         try:
             perform(db, cert, trigger, current_actor())
             db.commit()
-        except WorkflowError as exc:
+        except WorkflowError:
             db.rollback()
-            flash(message_for(exc.code), "error")
-            return redirect(url_for("portal.show", public_id=public_id))
+            return _refuse(db, cert, trigger)
         if trigger == "delete":
             flash(_("The request was deleted."), "success")
             return redirect(url_for("portal.certificates"))
         flash(_("The request was sent to the CA."), "success")
+        if cached_issuance_pause(_runtime()).paused:
+            flash(_("Issuance is paused for maintenance: your request is kept and goes to the "
+                    "CA when issuance resumes. You will get an e-mail then."), "info")
         return redirect(url_for("portal.show", public_id=public_id))
     if transition is None:
-        flash(message_for("condition"), "error")
-        return redirect(url_for("portal.show", public_id=public_id))
+        return _refuse(db, cert, trigger)
     return render_template("portal/confirm.html", cert=cert, transition=transition, form=form)
 
 

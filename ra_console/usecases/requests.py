@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 from ra_console.models import Certificate, Mailbox, Person
 from ra_console.pki.certificates import SubjectSpec, build_subject
 from ra_console.pki.csr import CsrError, check_csr
-from ra_console.queries.requests import address_choices, has_status
+from ra_console.queries.addresses import addresses_of
+from ra_console.queries.requests import AddressChoice, address_choices, has_status, own_mailbox
 from ra_console.workflow.actor import Actor
 from ra_console.workflow.engine import create
 
@@ -38,26 +39,48 @@ def subject_spec(person: Person, mailbox: Mailbox, emails: tuple[str, ...]) -> S
                        common_name=f"{given} {surname}".strip(), emails=emails)
 
 
+def _blocked(choice: AddressChoice) -> RequestError:
+    return RequestError(choice.blocker.reason, **choice.blocker.params(),
+                        days=choice.profile.renewal_window_days, address=choice.primary.display)
+
+
+def _choose(session: Session, runtime, person: Person, mailbox_public_id: str) -> AddressChoice:
+    """The chosen mailbox if a request may be made for it, else the real reason why not."""
+    choices = address_choices(session, runtime, person, runtime.now())
+    if not choices:
+        raise RequestError("no_address")
+    if not mailbox_public_id:
+        blocked = [c for c in choices if not c.requestable]
+        if len(blocked) == len(choices):  # nothing could be chosen: say why
+            raise _blocked(blocked[0])
+        raise RequestError("mailbox_missing")
+    choice = next((c for c in choices if c.mailbox.public_id == mailbox_public_id), None)
+    if choice is None:
+        mailbox = own_mailbox(session, person, mailbox_public_id)
+        if mailbox is not None and mailbox.status == "pending_challenge":
+            primary = next((a for a in addresses_of(session, mailbox) if a.is_primary), None)
+            raise RequestError("pending_challenge",
+                               address=primary.display if primary else "")
+        raise RequestError("unknown_address")
+    if not choice.requestable:
+        raise _blocked(choice)
+    return choice
+
+
 def create_request(session: Session, runtime, actor: Actor, person: Person, *,
                    mailbox_public_id: str, aliases: list[str], csr: bytes | str,
                    consents: dict[str, bool], origin: str = "upload") -> Certificate:
     """Check everything, then add the request in state `requested` (caller commits)."""
     if not has_status(person, runtime):
         raise RequestError("identity_check_needed")
-    choice = next((c for c in address_choices(session, runtime, person, runtime.now())
-                   if c.mailbox.public_id == mailbox_public_id), None)
-    if choice is None:
-        raise RequestError("unknown_address")
-    if not choice.requestable:
-        raise RequestError(choice.blocked_by, valid_until=choice.valid_until,
-                           days=choice.profile.renewal_window_days)
+    choice = _choose(session, runtime, person, mailbox_public_id)
     missing = [name for name in CONSENTS if not consents.get(name)]
     if missing:
         raise RequestError("consent_missing", consents=missing)
     alias_map = {a.address: a for a in choice.aliases}
-    unknown = [a for a in aliases if a not in alias_map]
-    if unknown:
-        raise RequestError("unknown_address")
+    foreign = [a for a in aliases if a not in alias_map]
+    if foreign:  # only the chosen mailbox's aliases may go into its certificate
+        raise RequestError("foreign_alias", alias=foreign[0], address=choice.primary.display)
     try:
         info = check_csr(csr, allowed_algorithms=choice.profile.key_algorithms,
                          max_bytes=runtime.config["max_upload_bytes"])

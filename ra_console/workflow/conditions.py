@@ -42,7 +42,8 @@ def mailbox_is_requestable(ctx: FireContext) -> bool:
     if mailbox is None or mailbox.status != "verified":
         return False
     profile = ctx.runtime.profiles[ctx.row.profile]
-    return blocking_reason(ctx.session, mailbox, profile, ctx.runtime.now())[0] is None
+    return blocking_reason(ctx.session, mailbox, profile, ctx.runtime.now(),
+                           sending=True)[0] is None
 
 
 @condition("has_unconfirmed_address")

@@ -145,7 +145,7 @@ def make_portal(chromium, live_server, tmp_path):
     contexts = []
 
     def make(**options) -> Portal:
-        context = chromium.new_context(accept_downloads=True, locale="en-US", **options)
+        context = chromium.new_context(accept_downloads=True, **{"locale": "en-US", **options})
         contexts.append(context)
         page = context.new_page()
         portal = Portal(page=page, base=live_server, folder=tmp_path / f"downloads{len(contexts)}")

@@ -45,7 +45,8 @@ def test_request_page_errors_save_nothing(portal, runtime):
     portal.page.fill("#json-password-repeat", PASSWORD)
     portal.page.click("#generate")
     portal.page.wait_for_selector("#browser-status.error")
-    assert portal.page.inner_text("#browser-status") == "Please give all three consents."
+    assert portal.page.inner_text("#browser-status") == (
+        "Please give all three consents (missing: data processing).")
     assert downloads == [] and _count(runtime) == 0
     assert portal.page.is_visible("#request-form") and not portal.page.is_visible("#browser-done")
 

@@ -42,7 +42,8 @@ def test_browser_csr_is_accepted_with_origin_browser(browser, new_csr, runtime):
 
 
 @pytest.mark.parametrize("fields, expected", [
-    ({"consent_data_processing": ""}, "Please give all three consents."),
+    ({"consent_data_processing": ""},
+     "Please give all three consents (missing: data processing)."),
     ({"csr_text": ""}, "Please upload a CSR file or paste the CSR."),
     ({"csr_text": "not a csr"}, "This is not a certificate signing request"),
 ])
@@ -60,6 +61,7 @@ def test_key_reuse_is_refused(browser, new_csr):
     browser.login("erika")
     csr = new_csr()[1].decode()
     assert _post(browser, csr).status_code == 201
+    browser.login("max")  # another person: only the key is the same
     again = _post(browser, csr)
     assert again.status_code == 400 and "already used" in again.get_json()["error"]
 
@@ -68,7 +70,8 @@ def test_german_refusal(browser, new_csr):
     browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
     browser.login("erika")
     response = _post(browser, new_csr()[1].decode(), consent_data_processing="")
-    assert response.get_json()["error"] == "Bitte bestätigen Sie alle drei Erklärungen."
+    assert response.get_json()["error"] == (
+        "Bitte bestätigen Sie alle drei Erklärungen (es fehlt: Datenverarbeitung).")
 
 
 def test_without_token_nothing_happens(browser, new_csr, runtime):

@@ -53,7 +53,7 @@ def test_whole_flow(browser, run_jobs, new_csr, runtime):
         cert = s.exec(select(Certificate).where(Certificate.public_id == public_id)).one()
         assert cert.status == "sent"
     listing = browser.get("/certificates").get_data(as_text=True)
-    assert "⏳" in listing
+    assert 'class="icon icon-hourglass' in listing
 
     run_jobs()
     with runtime.session() as s:
@@ -62,7 +62,7 @@ def test_whole_flow(browser, run_jobs, new_csr, runtime):
         leaf = x509.load_pem_x509_certificate(cert.cert_pem.encode())
         assert leaf.public_key() == key.public_key()
         assert [f for f in cert.lint_findings if f["severity"] in ("ERROR", "WARNING")] == []
-    assert "✔" in browser.get("/certificates").get_data(as_text=True)
+    assert 'class="icon icon-check' in browser.get("/certificates").get_data(as_text=True)
 
     p7b = browser.get(f"/certificates/{public_id}/download/p7b-der")
     assert p7b.status_code == 200

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from ra_console.models import AuditEvent, Certificate, Mailbox, OutboxMessage, Person
-from ra_console.usecases.requests import create_request
+from ra_console.usecases.requests import RequestError, create_request
 from ra_console.web.current import actor_for
 from ra_console.workflow import registry
 from ra_console.workflow.actor import SYSTEM, Actor
@@ -120,9 +120,23 @@ def test_failing_effect_rolls_everything_back(seeded, request_of, monkeypatch):
 
 
 def test_condition_blocks_second_send_for_same_address(seeded, request_of):
-    first, second = request_of(), request_of()
+    first = request_of()
     with seeded.session() as s:
         erika = actor_for(person(s, "erika"), s)
+        with pytest.raises(RequestError) as refused:  # one open request per address …
+            create_request(s, seeded, erika, person(s, "erika"),
+                           mailbox_public_id=idm_mailbox(s, person(s, "erika")).public_id,
+                           aliases=[], csr=b"", consents=CONSENTS)
+        assert refused.value.code == "unsent_request"
+        draft = s.get(Certificate, first)  # … but two made at the same moment both exist,
+        # and the first one sent blocks the other
+        twin = Certificate(person_id=draft.person_id, mailbox_id=draft.mailbox_id,
+                           profile=draft.profile, addresses=draft.addresses,
+                           key_algorithm=draft.key_algorithm, csr_pem=draft.csr_pem,
+                           spki_sha256="0" * 64)
+        create(s, twin, erika)
+        s.commit()
+        second = twin.id
         fire(s, s.get(Certificate, first), "submit", erika)
         s.commit()
         with pytest.raises(WorkflowError) as info:

@@ -55,7 +55,8 @@ def test_open_request_blocks(seeded, new_csr):
         mailbox = s.exec(select(Mailbox).where(Mailbox.owner_id == who.id)).first()
         cert = create_request(s, seeded, actor_for(who, s), who, mailbox_public_id=mailbox.public_id,
                               aliases=[], csr=new_csr()[1], consents=CONSENTS)
-        assert address_choices(s, seeded, who, seeded.now())[0].requestable  # a draft does not
+        # one open request per address: an unsent draft blocks a second one, too
+        assert address_choices(s, seeded, who, seeded.now())[0].blocked_by == "unsent_request"
         fire(s, cert, "submit", actor_for(who, s))
         s.commit()
     assert choice(seeded).blocked_by == "open_request"

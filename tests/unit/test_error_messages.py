@@ -15,7 +15,8 @@ from ra_console.console.csv_import import csv_error_message
 from ra_console.console.identity import identity_message
 from ra_console.core import config
 from ra_console.pki import profiles
-from ra_console.portal.messages import MESSAGES as REQUEST_MESSAGES
+from ra_console.pki.filekind import KINDS
+from ra_console.portal.messages import FILE_KINDS, MESSAGES as REQUEST_MESSAGES
 from ra_console.usecases.csv_import import CsvError
 from ra_console.web.messages import (
     ADDRESS_MESSAGES,
@@ -29,7 +30,9 @@ from ra_console.workflow import audit
 PACKAGE = Path(__file__).resolve().parents[2] / "ra_console"
 SOURCES = "\n".join(p.read_text() for p in PACKAGE.rglob("*.py"))
 # Codes raised through a variable, not a literal (see usecases/requests.py).
-INDIRECT_REQUEST_CODES = {"open_request", "valid_certificate"}
+INDIRECT_REQUEST_CODES = {"open_request", "valid_certificate", "unsent_request"}
+# Why a workflow button is refused on the request's page (portal/views.py, _refusal).
+REFUSAL_CODES = {"address_inactive", "already_sent", "not_deletable", "condition"}
 
 
 def _raised(error: str) -> set[str]:
@@ -93,11 +96,22 @@ def test_every_address_code_has_both_languages(app):
 
 def test_every_request_code_has_both_languages(app):
     csr_codes = {f"csr_{c}" for c in _raised("CsrError")}
-    codes = _raised("RequestError") | INDIRECT_REQUEST_CODES | csr_codes
+    codes = _raised("RequestError") | INDIRECT_REQUEST_CODES | REFUSAL_CODES | csr_codes
     assert codes <= set(REQUEST_MESSAGES), codes - set(REQUEST_MESSAGES)
     for code in codes:
         english, german = _both(app, lambda c=code: REQUEST_MESSAGES[c]({}))
         assert english != german, code
+
+
+def test_every_file_kind_has_both_languages(app):
+    """A wrong upload is named (pki/filekind.py) in both languages, never by the generic
+    "not a CSR" text."""
+    assert set(FILE_KINDS) == set(KINDS)
+    generic, _ = _both(app, lambda: REQUEST_MESSAGES["csr_not_a_csr"]({}))
+    for kind in KINDS:
+        english, german = _both(app, lambda k=kind: REQUEST_MESSAGES["csr_not_a_csr"](
+            {"kind": k}))
+        assert english != german and english != generic, kind
 
 
 def test_every_identity_code_has_both_languages(app):

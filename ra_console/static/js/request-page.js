@@ -12,8 +12,23 @@ const form = $("request-form");
 const status = $("browser-status");
 let saved = null;  // {text, name} of the request file, while this page is open
 
+// Each mailbox's aliases belong to it: only the chosen mailbox's checkboxes are enabled and
+// ticked (the server reads only the chosen mailbox's field anyway).
+function syncAliases() {
+  const chosen = form.querySelector('input[name="mailbox"]:checked')?.value;
+  for (const group of form.querySelectorAll("[data-aliases-of]")) {
+    const active = group.dataset.aliasesOf === chosen && !group.dataset.blocked;
+    for (const box of group.querySelectorAll('input[type="checkbox"]')) {
+      if (box.disabled === active) box.checked = active;  // tick again when chosen again
+      box.disabled = !active;
+    }
+  }
+}
+
 function start() {
   if (!form) return;
+  syncAliases();
+  for (const radio of form.querySelectorAll('input[name="mailbox"]')) radio.addEventListener("change", syncAliases);
   if (!hasWebCrypto()) {
     show($("browser-unavailable"), t("no_webcrypto"), "error");
     return;
@@ -26,6 +41,16 @@ function start() {
   });
   $("generate").addEventListener("click", generate);
   $("save-again").addEventListener("click", () => saved && saveFile(saved.text, saved.name, "application/json"));
+}
+
+// A refusal's next step (e.g. the request that blocks this address), as the server names it.
+function showNext(answer) {
+  const next = $("browser-next");
+  next.hidden = !answer.next_url;
+  if (answer.next_url) {
+    next.firstElementChild.href = answer.next_url;
+    next.firstElementChild.textContent = answer.next_label;
+  }
 }
 
 function checkPasswords() {
@@ -56,6 +81,7 @@ async function upload(csrPem, algorithm) {
 
 async function generate() {
   const problem = checkPasswords();
+  showNext({});
   if (problem) {
     show(status, problem, "error");
     return;
@@ -73,6 +99,7 @@ async function generate() {
     const answer = await withProgress(status, t("uploading"), () => upload(csr.pem, algorithm));
     if (!answer.ok) {
       show(status, answer.error, "error");
+      showNext(answer);
       return;
     }
     const text = buildRequestFile({

@@ -193,9 +193,12 @@ def test_oversize_rejected(csr_2048):
     with pytest.raises(CsrError) as err:
         check_csr(pem, max_bytes=len(pem) - 1)
     assert _code(err) == "too_large"
-    with pytest.raises(CsrError) as err:
-        parse_csr(b"\x00" * (64 * 1024 + 1))
+    with pytest.raises(CsrError) as err:  # looks like a CSR, only too large
+        parse_csr(b"-----BEGIN CERTIFICATE REQUEST-----\n" + b"A" * (64 * 1024 + 1))
     assert _code(err) == "too_large"
+    with pytest.raises(CsrError) as err:  # what is not a CSR is said first, whatever its size
+        parse_csr(b"\x00" * (64 * 1024 + 1))
+    assert _code(err) == "not_a_csr" and err.value.params == {"kind": "binary"}
 
 
 def test_key_screening_needs_no_network_or_downloaded_data(csr_2048, tmp_path):
