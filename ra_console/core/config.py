@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
+log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
 
@@ -16,6 +18,7 @@ OPEN_SECTIONS = {"profiles"}
 # Secrets: only from the environment (or the instance folder), never from a file.
 SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "mail_password": "RA_MAIL_PASSWORD",
               "auth.oidc_client_secret": "RA_OIDC_CLIENT_SECRET",
+              "auth.proxy_secret": "RA_PROXY_SECRET",
               "harica_api_key": "RA_HARICA_API_KEY",
               "sectigo_client_secret": "RA_SECTIGO_CLIENT_SECRET",
               "sectigo_password": "RA_SECTIGO_PASSWORD",
@@ -209,7 +212,35 @@ def load_config(environ: Mapping[str, str] | None = None,
         raise ConfigError("key 'auth.mode': 'dev' sign-in is allowed only with demo = true")
     if config["auth.mode"] == "oidc":
         _check_oidc(config)
+    if config["auth.mode"] == "header":
+        _check_header_mode(config)
     return config
+
+
+def identity_header_keys(config: Mapping[str, Any]) -> list[str]:
+    """The keys naming a request header the app reads in header mode (auth.header_*): the
+    proxy must strip every client-sent copy of each."""
+    return [key for key in config
+            if key.startswith("auth.header_") and key != "auth.header_separator"]
+
+
+def _check_header_mode(config: dict[str, Any]) -> None:
+    """Roles from a header are only as safe as the proxy that strips the client's copy.
+    The app cannot see the proxy's configuration, but it can demand a secret only the proxy
+    knows: with role_map, no secret means no start."""
+    if config["auth.role_map"] and not config["auth.proxy_secret"]:
+        raise ConfigError(
+            "key 'auth.role_map' in header mode needs RA_PROXY_SECRET: set it in the "
+            "environment and have the proxy send it in the header named by "
+            "auth.header_proxy_secret (see docs/deployment.md). Without it the app cannot "
+            "know that the proxy strips a client-sent "
+            f"{config['auth.header_groups']} header, and anyone could claim any role.")
+    if not config["auth.proxy_secret"]:
+        log.warning(
+            "header mode without RA_PROXY_SECRET: the app cannot know whether the proxy "
+            "strips client-sent identity headers (%s); every request from "
+            "auth.trusted_proxies is believed", ", ".join(
+                config[key] for key in identity_header_keys(config)))
 
 
 def _check_oidc(config: dict[str, Any]) -> None:

@@ -14,6 +14,12 @@ from limits.strategies import MovingWindowRateLimiter
 
 from ra_console.core.config import ConfigError
 
+
+def is_open_to_all_networks(path: str) -> bool:
+    """CA certificates, CRLs and OCSP (relying parties anywhere) and the health checks
+    (load balancers, monitoring) are reachable from every network."""
+    return path.startswith(("/pki/", "/healthz/")) or path == "/healthz"
+
 # config key -> endpoints it guards (POST requests only: the actions, not the pages)
 GUARDED = {
     "limits.sign_in": ("auth.login_dev", "auth.oidc_callback", "auth.oidc_login"),
@@ -56,7 +62,7 @@ def init_app(app: Flask, config: dict) -> None:
     networks = _networks(config)
 
     def guard():
-        if networks and not request.path.startswith("/pki/"):
+        if networks and not is_open_to_all_networks(request.path):
             try:
                 client = ipaddress.ip_address(request.remote_addr or "")
             except ValueError:

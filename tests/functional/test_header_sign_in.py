@@ -140,3 +140,16 @@ def test_roles_mapped_from_entitlements_come_and_go(runtime):
         events = [e.trigger for e in s.exec(select(AuditEvent).where(
             AuditEvent.entity_type == "role", AuditEvent.actor == "sso"))]
         assert events == ["role_granted", "role_revoked"]
+
+
+@pytest.mark.parametrize("sent, signed_in", [
+    (None, False), ("wrong-secret", False), ("the-proxy-secret", True)])
+def test_with_a_proxy_secret_only_requests_carrying_it_sign_in(runtime, sent, signed_in):
+    runtime.config["auth.proxy_secret"] = "the-proxy-secret"
+    client = create_app(runtime=runtime).test_client()
+    headers = HEADERS if sent is None else {**HEADERS, "X-RA-Proxy-Secret": sent}
+    response = client.get("/certificates", headers=headers,
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert (response.status_code == 200) is signed_in
+    with runtime.session() as s:
+        assert len(s.exec(select(Person)).all()) == (1 if signed_in else 0)
