@@ -89,7 +89,9 @@ PROBLEMS = {
     "grace_days": "must be between 0 and 5 (S/MIME BR 4.9.1.1)",
     "reminder_days": "must list whole numbers of days above 0",
     "cert_types": "must list 'profile=CA type' entries",
+    "required_attributes": "may list %(choices)s",
 }
+SIGN_IN_ATTRIBUTES = ("email", "given_name", "surname", "affiliation")
 
 
 def value_problem(key: str, value: Any, default: Any) -> tuple[str, dict[str, Any]] | None:
@@ -122,6 +124,8 @@ def value_problem(key: str, value: Any, default: Any) -> tuple[str, dict[str, An
     if key in ("harica.cert_types", "sectigo.cert_types") and not all(
             isinstance(e, str) and e.partition("=")[0] and e.partition("=")[2] for e in value):
         return "cert_types", {}
+    if key == "auth.required_attributes" and set(value) - set(SIGN_IN_ATTRIBUTES):
+        return "required_attributes", {"choices": ", ".join(SIGN_IN_ATTRIBUTES)}
     return None
 
 

@@ -164,6 +164,16 @@ def handle_alert_mail(session: Session, message: OutboxMessage) -> None:
         mail.deliver(recipient, rendered)
 
 
+def handle_admin_alert(session: Session, message: OutboxMessage) -> None:
+    """Something needs an RA admin (a refused sign-in, paused removals): the payload names
+    the mail template, its values and the console page to link to."""
+    payload = message.payload
+    rendered = mail.render(payload["template"], ["en", "de"], {
+        **payload["context"], "link": _link(payload.get("path", "/console/"))})
+    for recipient in alert_recipients(session, _runtime().config):
+        mail.deliver(recipient, rendered)
+
+
 def handle_offboarding_mail(session: Session, message: OutboxMessage) -> None:
     """The certificate will be revoked on a date: to the person and the network contacts."""
     cert = _certificate(session, message)
@@ -201,6 +211,7 @@ def handle_directory_unpublish(session: Session, message: OutboxMessage) -> None
 
 HANDLERS = {
     "mail.alert": handle_alert_mail,
+    "mail.admin_alert": handle_admin_alert,
     "mail.offboarding": handle_offboarding_mail,
     "directory.publish": handle_directory_publish,
     "directory.unpublish": handle_directory_unpublish,

@@ -14,17 +14,30 @@ from flask import (
     session as http_session,
     url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext
 
 from ra_console.core.db import get_session
 from ra_console.signin import oidc
 from ra_console.signin.common import bp, runtime as _runtime, safe_next, sign_in_as
 from ra_console.signin.header import identity_from_headers
 from ra_console.usecases.demo_people import DEMO_PEOPLE
+from ra_console.usecases.signin import SignInRefused
 from ra_console.web.access import public
 from ra_console.web.current import current_person
 from ra_console.web.session_policy import end_session
 from ra_console.workflow import audit
+
+ATTRIBUTE_LABELS = {"email": lazy_gettext("e-mail address"),
+                    "given_name": lazy_gettext("given name"),
+                    "surname": lazy_gettext("surname"),
+                    "affiliation": lazy_gettext("affiliation (employee, student, …)")}
+
+
+@bp.app_errorhandler(SignInRefused)
+def sign_in_refused(refused: SignInRefused):
+    """Whatever the sign-in mode: a clear page, nobody signed in, nothing changed."""
+    missing = [str(ATTRIBUTE_LABELS[name]) for name in refused.missing]
+    return render_template("auth/sign_in_refused.html", missing=missing), 403
 
 
 @bp.route("/login")
