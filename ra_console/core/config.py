@@ -28,7 +28,7 @@ NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL", "RA_JSO
                   "RA_P12_PASSWORD"}
 SUPPORTED_LANGUAGES = {"de", "en"}
 CHOICES = {"auth.mode": {"dev", "header", "oidc"}, "sectigo.auth": {"oauth2", "password"}}
-NON_NEGATIVE = {"auth.proxy_hops", "settings_cache_seconds"}
+NON_NEGATIVE = {"auth.proxy_hops", "settings_cache_seconds", "lifecycle.breaker_minimum"}
 POSITIVE = {
     "pki.crl_refresh_hours", "addresses.challenge_valid_hours",
     "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",
@@ -90,6 +90,7 @@ PROBLEMS = {
     "reminder_days": "must list whole numbers of days above 0",
     "cert_types": "must list 'profile=CA type' entries",
     "required_attributes": "may list %(choices)s",
+    "percent": "must be between 1 and 100",
 }
 SIGN_IN_ATTRIBUTES = ("email", "given_name", "surname", "affiliation")
 
@@ -124,6 +125,8 @@ def value_problem(key: str, value: Any, default: Any) -> tuple[str, dict[str, An
     if key in ("harica.cert_types", "sectigo.cert_types") and not all(
             isinstance(e, str) and e.partition("=")[0] and e.partition("=")[2] for e in value):
         return "cert_types", {}
+    if key == "lifecycle.breaker_percent" and not 1 <= value <= 100:
+        return "percent", {}
     if key == "auth.required_attributes" and set(value) - set(SIGN_IN_ATTRIBUTES):
         return "required_attributes", {"choices": ", ".join(SIGN_IN_ATTRIBUTES)}
     return None

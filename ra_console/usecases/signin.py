@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from ra_console.adapters.outbox import enqueue
+from ra_console.adapters.settings import removal_breaker
 from ra_console.models import Institute, Mailbox, MailboxAddress, Person, RoleAssignment
 from ra_console.workflow import audit
 from ra_console.workflow.actor import SYSTEM
@@ -144,9 +145,12 @@ def _sync_idm_mailboxes(session: Session, person: Person, addresses: dict[str, s
             _create_idm_mailbox(session, person, lowered, given, now)
         elif mailbox.status == "deactivated":
             fire(session, mailbox, "reactivate", SYSTEM)
-    for lowered, mailbox in known.items():
-        if lowered not in addresses and mailbox.status == "verified":
-            fire(session, mailbox, "deactivate", SYSTEM, reason="no longer in IdM")
+    gone = [mailbox for lowered, mailbox in known.items()
+            if lowered not in addresses and mailbox.status == "verified"]
+    if gone and removal_breaker(session).tripped:
+        return  # removals wait for an RA admin (usecases/breaker.py)
+    for mailbox in gone:
+        fire(session, mailbox, "deactivate", SYSTEM, reason="no longer in IdM")
 
 
 def _create_idm_mailbox(session: Session, person: Person, lowered: str, given: str,

@@ -48,6 +48,9 @@ def test_site_file_overrides(env, tmp_path):
     ("settings_cache_seconds = -1\n", "settings_cache_seconds"),
     ("[profiles.personal]\nvalidity_days = 900\n", "profiles.personal.validity_days"),
     ("[profiles.personal]\nflavour = 1\n", "profiles.personal.flavour"),
+    ("[lifecycle]\nbreaker_percent = 0\n", "lifecycle.breaker_percent"),
+    ("[lifecycle]\nbreaker_percent = 101\n", "lifecycle.breaker_percent"),
+    ("[auth]\nrequired_attributes = [\"shoe_size\"]\n", "auth.required_attributes"),
 ])
 def test_bad_site_keys_are_named(env, tmp_path, content, key):
     site = tmp_path / "site.toml"
