@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 import click
 
 from ra_console.adapters.directory import DirectoryUnavailable
+from ra_console.adapters.heartbeat import beat, forget, runner_name
 from ra_console.adapters.migrate import check, revision, upgrade
 from ra_console.adapters.runtime import build_runtime
 from ra_console.app import create_app
@@ -22,6 +24,8 @@ from ra_console.workflow import workflows
 from ra_console.workflow.audit import verify_chain
 from ra_console.workflow.definition import WORKFLOWS_DIR, DefinitionError, load_all
 from ra_console.workflow.diagram import mermaid
+
+log = logging.getLogger("ra_console.jobs")
 
 
 def _runtime(**overrides):
@@ -44,10 +48,13 @@ def db_upgrade() -> None:
     """Create or migrate the database schema."""
     runtime = _runtime()
     try:
-        upgrade(runtime.engine)
+        ran = upgrade(runtime.engine)
     finally:
         runtime.engine.dispose()
-    click.echo("database is up to date")
+    for migration in ran:
+        click.echo(f"ran migration {migration}")
+    click.echo(f"database migrated: {len(ran)} migration(s) ran" if ran
+               else "database was up to date: no migration ran")
 
 
 @db.command("check")
@@ -145,17 +152,27 @@ def jobs() -> None:
 @jobs.command("run")
 def jobs_run() -> None:
     """Run the sweeps forever (one process; not inside web workers)."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run
     runtime = _runtime()
     app = create_app(runtime=runtime)
-    leader = wait_for_leadership(runtime.engine, runtime.config["jobs.interval_seconds"])
+    runner = runner_name()
+    log.info("job runner %s started", runner)
+    leader = wait_for_leadership(runtime.engine, runtime.config["jobs.interval_seconds"],
+                                 on_standby=lambda: beat(runtime, runner, leader=False))
+    beat(runtime, runner, leader=True)
+    log.info("job runner %s leads: it schedules the sweeps", runner)
     click.echo("job runner started; Ctrl-C stops it")
     try:
-        build_scheduler(app, background=False).start()
+        build_scheduler(app, background=False, runner=runner).start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         if leader is not None:
             leader.release()
+        forget(runtime, runner)
+        log.info("job runner %s stopped", runner)
 
 
 @jobs.command("run-once")

@@ -19,6 +19,7 @@ OPEN_SECTIONS = {"profiles"}
 SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "mail_password": "RA_MAIL_PASSWORD",
               "auth.oidc_client_secret": "RA_OIDC_CLIENT_SECRET",
               "auth.proxy_secret": "RA_PROXY_SECRET",
+              "metrics.token": "RA_METRICS_TOKEN",
               "harica_api_key": "RA_HARICA_API_KEY",
               "sectigo_client_secret": "RA_SECTIGO_CLIENT_SECRET",
               "sectigo_password": "RA_SECTIGO_PASSWORD",
@@ -33,7 +34,7 @@ POSITIVE = {
     "pki.crl_refresh_hours", "addresses.challenge_valid_hours",
     "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",
     "jobs.batch_size", "jobs.max_attempts", "jobs.backoff_seconds", "max_upload_bytes",
-    "auth.oidc_timeout_seconds",
+    "auth.oidc_timeout_seconds", "health.runner_silent_seconds", "health.crl_warning_hours",
     "harica.timeout_seconds", "sectigo.timeout_seconds", "directory.timeout_seconds",
 }
 

@@ -12,6 +12,7 @@ from ra_console.usecases.signin import (
     record_refused_sign_in,
     sign_in,
 )
+from ra_console.web.metrics import count_sign_in
 from ra_console.web.session_policy import start_session
 
 bp = Blueprint("auth", __name__)
@@ -44,6 +45,8 @@ def sign_in_as(identity: SignInIdentity) -> None:
         db.rollback()
         record_refused_sign_in(db, refused, ip=request.remote_addr, now=runtime_.now())
         db.commit()
+        count_sign_in(config["auth.mode"], "refused")
         raise
     db.commit()
+    count_sign_in(config["auth.mode"], "ok")
     start_session(person.id)

@@ -24,6 +24,7 @@ from ra_console.usecases.demo_people import DEMO_PEOPLE
 from ra_console.usecases.signin import SignInRefused
 from ra_console.web.access import public
 from ra_console.web.current import current_person
+from ra_console.web.metrics import count_sign_in
 from ra_console.web.session_policy import end_session
 from ra_console.workflow import audit
 
@@ -64,6 +65,7 @@ def login_dev():
                            actor=request.form.get("username", "")[:200] or "-", role="anonymous",
                            ip=request.remote_addr)
         db.commit()
+        count_sign_in("dev", "failed")
         flash(_("Unknown demo identity."), "error")
         return redirect(url_for("auth.login"))
     sign_in_as(entry[0])

@@ -15,10 +15,11 @@ from limits.strategies import MovingWindowRateLimiter
 from ra_console.core.config import ConfigError
 
 
-def is_open_to_all_networks(path: str) -> bool:
-    """CA certificates, CRLs and OCSP (relying parties anywhere) and the health checks
-    (load balancers, monitoring) are reachable from every network."""
-    return path.startswith(("/pki/", "/healthz/")) or path == "/healthz"
+def is_outside_the_portal_networks(path: str) -> bool:
+    """Paths auth.allowed_networks does not restrict: CA certificates, CRLs and OCSP
+    (relying parties anywhere) and the health checks (load balancers) are open to all;
+    /metrics has its own rule (metrics.allowed_networks or a token, public/metrics.py)."""
+    return path.startswith(("/pki/", "/healthz/")) or path in ("/healthz", "/metrics")
 
 # config key -> endpoints it guards (POST requests only: the actions, not the pages)
 GUARDED = {
@@ -62,7 +63,7 @@ def init_app(app: Flask, config: dict) -> None:
     networks = _networks(config)
 
     def guard():
-        if networks and not is_open_to_all_networks(request.path):
+        if networks and not is_outside_the_portal_networks(request.path):
             try:
                 client = ipaddress.ip_address(request.remote_addr or "")
             except ValueError:

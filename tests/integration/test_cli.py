@@ -35,7 +35,11 @@ def test_db_upgrade_and_models_agree(cli_env, db_url):
     finally:
         engine.dispose()
     assert {"certificate", "audit_event", "outbox", "mailbox"} <= tables
-    assert run("db", "upgrade").exit_code == 0  # idempotent
+    assert "ran migration 0001: initial schema" in result.output
+    assert "migration(s) ran" in result.output and "up to date" not in result.output
+    again = run("db", "upgrade")  # idempotent, and says so
+    assert again.exit_code == 0 and "ran migration" not in again.output
+    assert "database was up to date: no migration ran" in again.output
 
 
 def test_db_check_detects_a_model_without_migration(tmp_path):
