@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from ra_console.jobs.sweeps import run_once
 from ra_console.pki import requestfile as rf
 from ra_console.usecases.directory_sync import sync
 from ra_console.usecases.local_ca import init_local_ca
+from ra_console.usecases.roles import RoleError, grant_role
 from ra_console.workflow import workflows
 from ra_console.workflow.audit import verify_chain
 from ra_console.workflow.definition import WORKFLOWS_DIR, DefinitionError, load_all
@@ -121,6 +123,31 @@ def audit_verify() -> None:
         raise click.ClickException(f"audit chain broken after {result.checked} good events: "
                                    f"{result.problem}")
     click.echo(f"audit chain intact: {result.checked} events")
+
+
+@main.group()
+def admin() -> None:
+    """Operator roles from the shell (the first RA admin)."""
+
+@admin.command("grant")
+@click.argument("username")
+@click.argument("role")
+@click.option("--institute", default=None, help="Institute code (network_contact only).")
+def admin_grant(username: str, role: str, institute: str | None) -> None:
+    """Grant ROLE to the person USERNAME (their SSO user name); audited."""
+    runtime = _runtime()
+    try:
+        with runtime.session() as session:
+            granted = grant_role(session, username, role, institute,
+                                 granted_by=f"cli:{getpass.getuser()}")
+            session.commit()
+    except RoleError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.engine.dispose()
+    where = f" at {institute}" if institute else ""
+    click.echo(f"granted {role}{where} to {username}" if granted
+               else f"{username} already holds {role}{where}")
 
 
 @main.group()

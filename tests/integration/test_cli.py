@@ -99,3 +99,38 @@ def test_console_script_is_installed():
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True)
     for command in ("demo", "db", "workflow", "audit", "ca", "jobs"):
         assert command in out.stdout
+
+
+def test_admin_grant_creates_the_first_ra_admin_audited(cli_env, db_url):
+    from sqlmodel import Session, select
+
+    from ra_console.models import AuditEvent, Person, RoleAssignment
+
+    assert run("db", "upgrade").exit_code == 0
+    result = run("admin", "grant", "jdoe@uni.example.org", "ra_admin")
+    assert result.exit_code == 0 and "granted ra_admin to jdoe@uni.example.org" in result.output
+    again = run("admin", "grant", "jdoe@uni.example.org", "ra_admin")
+    assert again.exit_code == 0 and "already holds ra_admin" in again.output
+    engine = create_engine(db_url)
+    try:
+        with Session(engine) as s:
+            person = s.exec(select(Person)).one()
+            assert person.username == "jdoe@uni.example.org"
+            assert [(r.role, r.institute_id) for r in s.exec(select(RoleAssignment))] == [
+                ("ra_admin", None)]
+            [event] = s.exec(select(AuditEvent).where(AuditEvent.trigger == "role_granted"))
+            assert event.actor.startswith("cli:") and event.data["role"] == "ra_admin"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["someone", "superuser"], "unknown role 'superuser'"),
+    (["someone", "network_contact"], "network_contact needs --institute"),
+    (["someone", "ra_admin", "--institute", "ITC"], "network_contact needs --institute"),
+    (["someone", "network_contact", "--institute", "NOPE"], "no institute with the code"),
+])
+def test_admin_grant_refuses_with_a_reason(cli_env, args, message):
+    assert run("db", "upgrade").exit_code == 0
+    result = CliRunner().invoke(main, ["admin", "grant", *args])
+    assert result.exit_code == 1 and message in result.output
