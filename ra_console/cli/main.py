@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from ra_console.adapters.heartbeat import beat, forget, runner_name
 from ra_console.adapters.migrate import check, revision, upgrade
 from ra_console.adapters.runtime import build_runtime
 from ra_console.app import create_app
+from ra_console.cli.config_check import check_configuration
 from ra_console.cli.demo import run_demo
 from ra_console.core.config import ConfigError, load_config
 from ra_console.jobs.scheduler import build_scheduler, wait_for_leadership
@@ -123,6 +125,26 @@ def audit_verify() -> None:
         raise click.ClickException(f"audit chain broken after {result.checked} good events: "
                                    f"{result.problem}")
     click.echo(f"audit chain intact: {result.checked} events")
+
+
+@main.group()
+def config() -> None:
+    """The configuration in force."""
+
+@config.command("check")
+def config_check() -> None:
+    """Check every key, every secret needed and every service the RA must reach."""
+    runtime = _runtime()
+    try:
+        findings = check_configuration(runtime, os.environ)
+    finally:
+        runtime.engine.dispose()
+    for finding in findings:
+        click.echo(f"{finding.level.upper():4}  {finding.what}: {finding.detail}")
+    failed = [f for f in findings if f.level == "fail"]
+    if failed:
+        raise click.ClickException(f"{len(failed)} problem(s); see FAIL above")
+    click.echo("configuration check passed")
 
 
 @main.group()

@@ -134,3 +134,42 @@ def test_admin_grant_refuses_with_a_reason(cli_env, args, message):
     assert run("db", "upgrade").exit_code == 0
     result = CliRunner().invoke(main, ["admin", "grant", *args])
     assert result.exit_code == 1 and message in result.output
+
+
+@pytest.fixture
+def installed(cli_env, ca_template, monkeypatch):
+    """An instance as the deployment guide leaves it: local CA, mail signer, schema."""
+    import shutil
+
+    shutil.copytree(ca_template, cli_env / "ca")
+    for name in ("mail-signer.crt", "mail-signer.key"):
+        shutil.copy2(ca_template.parent / name, cli_env / name)
+    monkeypatch.setenv("RA_SECRET_KEY", "k" * 40)
+    return cli_env
+
+
+def test_config_check_passes_on_a_complete_installation(installed, smtp, monkeypatch):
+    monkeypatch.setenv("RA_MAIL_PORT", str(smtp.port))
+    assert run("db", "upgrade").exit_code == 0
+    result = run("config", "check")
+    assert result.exit_code == 0, result.output
+    assert "OK    database_url: reachable, migrations current" in result.output
+    assert f"OK    mail.server: 127.0.0.1:{smtp.port} answers" in result.output
+    assert "OK    local CA:" in result.output and "configuration check passed" in result.output
+    assert "WARN  RA_PROXY_SECRET" in result.output  # header mode, the default
+
+
+def test_config_check_names_every_problem(installed, monkeypatch):
+    from conftest import free_port
+
+    monkeypatch.setenv("RA_MAIL_PORT", str(free_port()))  # nobody listens
+    monkeypatch.setenv("RA_DIRECTORY_ENABLED", "true")
+    monkeypatch.setenv("RA_DIRECTORY_URL", f"ldap://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("RA_DIRECTORY_BIND_DN", "cn=ra,dc=uni,dc=example,dc=org")
+    result = CliRunner().invoke(main, ["config", "check"])  # no db upgrade either
+    assert result.exit_code == 1
+    for line in ("migrations not applied: run ra-console db upgrade",
+                 "FAIL  mail.server: 127.0.0.1:", "FAIL  directory.url: ldap://127.0.0.1:",
+                 "FAIL  RA_DIRECTORY_BIND_PASSWORD: missing: directory.bind_dn is set"):
+        assert line in result.output, result.output
+    assert "4 problem(s)" in result.output
