@@ -19,6 +19,7 @@ from ra_console.core.config import DEFAULTS_FILE, _flatten, identity_header_keys
 from ra_console.models import AuditEvent, Person, RoleAssignment
 
 SECRET = "test-proxy-secret-3f9a"
+NEIGHBOUR = "127.0.0.4"  # another allowed client
 SPOOF = "spoofed-by-client"
 DEFAULTS = _flatten(tomllib.loads(DEFAULTS_FILE.read_text(encoding="utf-8")))
 HEADERS = [DEFAULTS[key] for key in identity_header_keys(DEFAULTS)]
@@ -88,8 +89,8 @@ def test_public_paths_stay_public(echo_proxy, path):
 def config_overrides():
     return {"auth.mode": "header", "demo": False, "auth.trusted_proxies": ["127.0.0.1"],
             "auth.proxy_hops": 1, "auth.proxy_secret": SECRET,
-            "auth.role_map": ["urn:ra:admin=ra_admin"],
-            "auth.allowed_networks": [f"{ALLOWED}/32"]}
+            "auth.role_map": ["urn:ra:admin=ra_admin"], "limits.redeem": "2/minute",
+            "auth.allowed_networks": [f"{ALLOWED}/32", f"{NEIGHBOUR}/32"]}
 
 
 @pytest.fixture(params=KINDS)
@@ -115,6 +116,15 @@ def test_behind_the_proxy_only_the_sso_identity_signs_in(app_proxy, runtime):
         assert s.exec(select(RoleAssignment)).all() == []
         login = s.exec(select(AuditEvent).where(AuditEvent.trigger == "login")).one()
         assert login.ip == ALLOWED  # the real client, not the proxy, not the forged entry
+
+
+def test_rate_limits_count_each_real_client_behind_the_proxy(app_proxy):
+    def guess(source):
+        return request(app_proxy.port, "/redeem/guessed-token", {"Accept-Language": "en"},
+                       source, method="POST")[0]
+
+    assert [guess(ALLOWED) for _ in range(3)][-1] == 429
+    assert guess(NEIGHBOUR) != 429  # not the proxy's bucket: its own
 
 
 def test_app_behind_the_proxy_applies_its_networks_to_the_real_client(app_proxy):
