@@ -1,17 +1,19 @@
 """Real Apache and nginx in front of a backend, with the configuration files of deploy/.
 
-Each server runs on a free loopback port with its own config, pid and log files in a
-temporary folder; when the tests run as root, its workers drop to `nobody`. Only the
-site-specific values (ports, networks, secret, the SSO) are the test's: the included
+Each server runs as an unprivileged process (as `nobody` when the tests run as root) on a
+free loopback port, with its own config, pid and log files in a temporary folder. Only
+the site-specific values (ports, networks, secret, the SSO) are the test's: the included
 files are deploy/'s, unchanged."""
 
 from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from http.client import HTTPConnection
@@ -126,15 +128,14 @@ class Proxy:
     binary: Path
     name: str
 
-    def __init__(self, folder: Path, backend: int, secret: str, networks: list[str]):
+    def __init__(self, backend: int, secret: str, networks: list[str]):
         if not self.binary.exists():
             missing(f"{self.name} ({self.binary}; Debian package {self.name})")
-        self.folder, self.port = folder, free_port()
-        folder.mkdir(parents=True, exist_ok=True)
+        self.folder, self.port = _private_folder(self.name), free_port()
         self.sso = None
-        self.log = folder / "error.log"
+        self.log = self.folder / "error.log"
         command = self.write_config(backend, secret, networks)
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+        self.process = subprocess.Popen(_unprivileged(command), stdout=subprocess.DEVNULL,
                                         stderr=subprocess.STDOUT)
         wait_for_port(self.port, self.process, self.log)
 
@@ -150,10 +151,24 @@ class Proxy:
             self.process.wait()
         if self.sso is not None:
             self.sso.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _unprivileged() -> bool:
-    return os.geteuid() == 0
+def _private_folder(name: str) -> Path:
+    """A folder the server's own user may write (pid, logs, temp files)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"ra-{name}-"))
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        os.chown(folder, nobody.pw_uid, nobody.pw_gid)
+    return folder
+
+
+def _unprivileged(command: list[str]) -> list[str]:
+    """Root drops to nobody before the server starts: no part of it runs privileged."""
+    if os.geteuid() != 0:
+        return command
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--",
+            *command]
 
 
 class Apache(Proxy):
@@ -166,8 +181,6 @@ class Apache(Proxy):
                  f"Listen 127.0.0.1:{self.port}", f"PidFile {self.folder}/apache.pid",
                  f"ErrorLog {self.log}", "LogLevel warn"]
         lines += [f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in self.MODULES]
-        if _unprivileged():
-            lines += ["User nobody", "Group nogroup"]
         lines += [
             f"Define RA_DEPLOY {DEPLOY / 'apache'}",
             f"Define RA_BACKEND http://127.0.0.1:{backend}",
@@ -193,10 +206,9 @@ class Nginx(Proxy):
         geo = "".join(f"        {network} 1;\n" for network in networks)
         temp = "".join(f"    {kind}_temp_path {self.folder / kind};\n"
                        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        user = "user nobody nogroup;\n" if _unprivileged() else ""
         conf = self.folder / "nginx.conf"
         conf.write_text(
-            f"{user}worker_processes 1;\npid {self.folder}/nginx.pid;\n"
+            f"worker_processes 1;\npid {self.folder}/nginx.pid;\n"
             f"error_log {self.log} warn;\nevents {{}}\nhttp {{\n"
             f"    access_log {self.folder}/access.log;\n{temp}"
             f"    upstream ra_console {{ server 127.0.0.1:{backend}; }}\n"
@@ -213,8 +225,6 @@ class Nginx(Proxy):
 PROXIES = {"apache": Apache, "nginx": Nginx}
 
 
-def start_proxy(kind: str, folder: Path, backend: int, secret: str,
-                networks: list[str] | None = None) -> Proxy:
-    if folder.exists():
-        shutil.rmtree(folder)
-    return PROXIES[kind](folder, backend, secret, networks or ["127.0.0.1", ALLOWED])
+def start_proxy(kind: str, backend: int, secret: str, networks: list[str] | None = None
+                ) -> Proxy:
+    return PROXIES[kind](backend, secret, networks or ["127.0.0.1", ALLOWED])

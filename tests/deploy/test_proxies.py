@@ -28,11 +28,10 @@ KINDS = ["apache", "nginx"]
 
 
 @pytest.fixture(scope="module", params=KINDS)
-def echo_proxy(request, tmp_path_factory):
+def echo_proxy(request):
     """A proxy in front of a backend that answers with the headers it received."""
     backend = echo_backend()
-    proxy = start_proxy(request.param, tmp_path_factory.mktemp(request.param), backend.port,
-                        SECRET)
+    proxy = start_proxy(request.param, backend.port, SECRET)
     yield proxy
     proxy.stop()
     backend.stop()
@@ -94,12 +93,11 @@ def config_overrides():
 
 
 @pytest.fixture(params=KINDS)
-def app_proxy(request, runtime, tmp_path):
+def app_proxy(request, runtime):
     """The real app (werkzeug on loopback) behind the proxy; the proxy lets every loopback
     client through, so the app's own allowed_networks decides."""
     backend = HTTPThread(wsgi_app=create_app(runtime=runtime))
-    proxy = start_proxy(request.param, tmp_path / request.param, backend.port, SECRET,
-                        networks=["127.0.0.0/8"])
+    proxy = start_proxy(request.param, backend.port, SECRET, networks=["127.0.0.0/8"])
     yield proxy
     proxy.stop()
     backend.stop()
