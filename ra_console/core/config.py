@@ -248,7 +248,8 @@ def _check_header_mode(config: dict[str, Any]) -> None:
             "header mode without RA_PROXY_SECRET: the app cannot know whether the proxy "
             "strips client-sent identity headers (%s); every request from "
             "auth.trusted_proxies is believed", ", ".join(
-                config[key] for key in identity_header_keys(config)))
+                config[key] for key in identity_header_keys(config)
+                if key != "auth.header_proxy_secret"))
 
 
 def _check_oidc(config: dict[str, Any]) -> None:

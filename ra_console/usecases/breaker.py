@@ -32,12 +32,13 @@ def removals_allowed(session: Session, config: dict, counts: dict[str, tuple[int
     state = removal_breaker(session)
     if state.tripped:
         return False
+    if counts and state.confirmed_up_to:  # a confirmation covers the next run only
+        _store(session, replace(state, confirmed_up_to=0), SYSTEM.username, now)
     excess = too_many(config, counts)
     if excess is None:
         return True
     what, count, total = excess
     if max(c for c, _ in counts.values()) <= state.confirmed_up_to:
-        _store(session, replace(state, confirmed_up_to=0), SYSTEM.username, now)  # used up
         return True
     _store(session, RemovalBreaker(tripped=True, what=what, count=count, total=total),
            SYSTEM.username, now)

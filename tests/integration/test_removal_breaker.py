@@ -67,6 +67,34 @@ def test_too_many_removals_wait_for_an_ra_admin(issue_directly, seeded, browser)
         assert removal_breaker(s).confirmed_up_to == 0  # the confirmation is used up
 
 
+def test_a_confirmation_covers_the_next_run_only(issue_directly, seeded):
+    from ra_console.usecases.breaker import confirm_removals
+    from ra_console.workflow.actor import Actor
+
+    for name in HOLDERS:
+        issue_directly(username=name)
+    _lose_status(seeded, HOLDERS[:5])
+    offboard_certificates(seeded)  # trips
+    with seeded.session() as s:
+        assert confirm_removals(s, Actor("admin", roles={"ra_admin": frozenset()}),
+                                seeded.now())
+        s.commit()
+    with seeded.session() as s:  # meanwhile the IdP was fixed: everyone entitled again
+        for name in HOLDERS[:5]:
+            identity = DEMO_PEOPLE[name][0]
+            upsert_person(s, identity, idm_domains=seeded.config["organization.idm_domains"],
+                          now=seeded.now())
+        s.commit()
+    _lose_status(seeded, HOLDERS[:1])  # one real leaver: a run with work
+    offboard_certificates(seeded)
+    with seeded.session() as s:
+        assert removal_breaker(s).confirmed_up_to == 0  # not saved up for a later wave
+    _lose_status(seeded, HOLDERS[1:])  # the next wave (5 more) trips again
+    offboard_certificates(seeded)
+    with seeded.session() as s:
+        assert removal_breaker(s).tripped
+
+
 def test_a_few_removals_need_no_confirmation(issue_directly, seeded):
     for name in HOLDERS:
         issue_directly(username=name)
