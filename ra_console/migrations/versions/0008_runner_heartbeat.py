@@ -1,6 +1,6 @@
 """job runners' heartbeats (/healthz/ready, /metrics)
 
-Revision ID: 0007
+Revision ID: 0008
 Revises: 0006
 """
 from typing import Sequence, Union
@@ -8,7 +8,7 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007'
+revision: str = '0008'
 down_revision: Union[str, None] = '0006'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
