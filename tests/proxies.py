@@ -1,4 +1,5 @@
-"""Real Apache and nginx in front of a backend, with the configuration files of deploy/.
+"""Real Apache and nginx in front of a backend, with the configuration files of deploy/
+(tests/deploy/).
 
 Each server runs as an unprivileged process (as `nobody` when the tests run as root) on a
 free loopback port, with its own config, pid and log files in a temporary folder. Only
@@ -23,9 +24,9 @@ from pathlib import Path
 from support import missing
 from werkzeug.serving import make_server
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
-HERE = Path(__file__).resolve().parent
+HERE = ROOT / "tests" / "deploy"  # the SSO stand-in
 APACHE, NGINX = Path("/usr/sbin/apache2"), Path("/usr/sbin/nginx")
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
 # The identity the SSO stand-ins assert (no entitlement: the IdP releases none).

@@ -1,8 +1,0 @@
-"""The proxy configurations of deploy/ with real Apache and nginx servers."""
-
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))  # for proxies
