@@ -18,12 +18,12 @@ from ra_console.core.config import load_config
 from ra_console.portal.addresses import bp as addresses_bp
 from ra_console.portal.identity import bp as identity_bp
 from ra_console.portal.views import bp as portal_bp
-from ra_console.public import health
+from ra_console.public import health, metrics
 from ra_console.public.demo_mail import bp as demo_bp
 from ra_console.public.pki import bp as pki_bp
 from ra_console.signin import oidc
 from ra_console.signin.views import bp as auth_bp, header_sign_in
-from ra_console.web import limits, session_policy
+from ra_console.web import limits, metrics as request_metrics, session_policy
 from ra_console.web.formats import local_date, local_time
 from ra_console.web.input import refuse_nul_bytes
 from ra_console.web.pages import register_error_pages, security_headers, template_helpers
@@ -73,6 +73,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.before_request(refuse_nul_bytes)
     app.before_request(header_sign_in)
     app.after_request(security_headers)
+    request_metrics.init_app(app)
     app.context_processor(template_helpers)
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
@@ -86,6 +87,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.register_blueprint(identity_bp)
     app.register_blueprint(pki_bp)
     app.register_blueprint(health.bp)
+    metrics.init_app(app, config)
     init_console(app, runtime)
     if config["demo"]:
         app.register_blueprint(demo_bp)

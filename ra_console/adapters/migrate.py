@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
@@ -24,11 +26,29 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
+@cache
+def _script_directory() -> ScriptDirectory:
+    """The versions folder, parsed once per process."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
+def pending(connection) -> list[str]:
+    """Revisions the database lacks, oldest first, each as "id: message"."""
+    current = MigrationContext.configure(connection).get_current_heads()
+    scripts = _script_directory()
+    missing = list(scripts.iterate_revisions("heads", current or "base"))
+    return [f"{rev.revision}: {rev.doc.splitlines()[0] if rev.doc else ''}".rstrip(": ")
+            for rev in reversed(missing) if rev.revision not in current]
+
+
+def upgrade(engine: Engine) -> list[str]:
+    """Migrate to the newest revision; returns the revisions that ran ("id: message")."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        ran = pending(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    return ran
 
 
 def revision(url: str, message: str) -> None:

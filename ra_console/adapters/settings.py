@@ -12,6 +12,7 @@ from ra_console.adapters import overrides
 from ra_console.models import Setting
 
 PAUSE_KEY = "issuance_pause"
+BREAKER_KEY = "removal_breaker"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,25 @@ def _pause(value) -> IssuancePause:
         return IssuancePause()
     return IssuancePause(bool(value.get("paused")), str(value.get("message_de", "")),
                          str(value.get("message_en", "")))
+
+
+@dataclass(frozen=True)
+class RemovalBreaker:
+    """Offboarding's circuit breaker (written by ra_console.usecases.breaker)."""
+
+    tripped: bool = False
+    what: str = ""  # "persons" or "addresses": what one run would have removed too many of
+    count: int = 0
+    total: int = 0
+    confirmed_up_to: int = 0  # an RA admin let the next run remove up to this many
+    confirmed_by: str = ""
+
+
+def removal_breaker(session: Session) -> RemovalBreaker:
+    setting = session.get(Setting, BREAKER_KEY)
+    value = setting.value if setting is not None and isinstance(setting.value, dict) else {}
+    return RemovalBreaker(**{k: v for k, v in value.items()
+                             if k in RemovalBreaker.__dataclass_fields__})
 
 
 # --- certificate profiles and CA connections (rules and merging: ra_console/overrides.py) --

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ra_console.adapters.heartbeat import runner_name
 from ra_console.adapters.migrate import upgrade
 from ra_console.adapters.runtime import build_runtime
 from ra_console.app import create_app
@@ -51,7 +52,7 @@ def run_demo(*, host: str, port: int, instance: Path) -> None:
     app = create_app(runtime=runtime)
     scheduler = None
     if runtime.config["jobs.in_process"]:
-        scheduler = build_scheduler(app, background=True)
+        scheduler = build_scheduler(app, background=True, runner=runner_name())
         scheduler.start()
     click.echo(f"\nRA Console demo: {url}/  (instance: {runtime.config['instance_path']})")
     click.echo(f"mail catcher:    {url}/demo/mail")

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import getpass
+import logging
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from ra_console.adapters.directory import DirectoryUnavailable
+from ra_console.adapters.heartbeat import beat, forget, runner_name
 from ra_console.adapters.migrate import check, revision, upgrade
 from ra_console.adapters.runtime import build_runtime
 from ra_console.app import create_app
+from ra_console.cli.config_check import check_configuration
 from ra_console.cli.demo import run_demo
 from ra_console.core.config import ConfigError, load_config
 from ra_console.core.db import session_scope
@@ -24,10 +29,13 @@ from ra_console.usecases.local_ca import (
     reconcile_issuance,
     renew_mail_signer,
 )
+from ra_console.usecases.roles import RoleError, grant_role
 from ra_console.workflow import workflows
 from ra_console.workflow.audit import AuditChainError, rekey_chain, verify_chain
 from ra_console.workflow.definition import WORKFLOWS_DIR, DefinitionError, load_all
 from ra_console.workflow.diagram import mermaid
+
+log = logging.getLogger("ra_console.jobs")
 
 
 def _runtime(**overrides):
@@ -50,16 +58,19 @@ def db_upgrade() -> None:
     """Create or migrate the database schema."""
     runtime = _runtime()
     try:
-        upgrade(runtime.engine)
+        ran = upgrade(runtime.engine)
         with session_scope(runtime) as session:
             rekeyed = rekey_chain(session)
     except AuditChainError as exc:
         raise click.ClickException(f"audit chain: {exc}") from None
     finally:
         runtime.engine.dispose()
+    for migration in ran:
+        click.echo(f"ran migration {migration}")
     if rekeyed:
         click.echo(f"audit chain: {rekeyed} events re-keyed with the audit key")
-    click.echo("database is up to date")
+    click.echo(f"database migrated: {len(ran)} migration(s) ran" if ran
+               else "database was up to date: no migration ran")
 
 
 @db.command("check")
@@ -133,6 +144,51 @@ def audit_verify(without_witness: bool) -> None:
 
 
 @main.group()
+def config() -> None:
+    """The configuration in force."""
+
+@config.command("check")
+def config_check() -> None:
+    """Check every key, every secret needed and every service the RA must reach."""
+    runtime = _runtime()
+    try:
+        findings = check_configuration(runtime, os.environ)
+    finally:
+        runtime.engine.dispose()
+    for finding in findings:
+        click.echo(f"{finding.level.upper():4}  {finding.what}: {finding.detail}")
+    failed = [f for f in findings if f.level == "fail"]
+    if failed:
+        raise click.ClickException(f"{len(failed)} problem(s); see FAIL above")
+    click.echo("configuration check passed")
+
+
+@main.group()
+def admin() -> None:
+    """Operator roles from the shell (the first RA admin)."""
+
+@admin.command("grant")
+@click.argument("username")
+@click.argument("role")
+@click.option("--institute", default=None, help="Institute code (network_contact only).")
+def admin_grant(username: str, role: str, institute: str | None) -> None:
+    """Grant ROLE to the person USERNAME (their SSO user name); audited."""
+    runtime = _runtime()
+    try:
+        with runtime.session() as session:
+            granted = grant_role(session, username, role, institute,
+                                 granted_by=f"cli:{getpass.getuser()}")
+            session.commit()
+    except RoleError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.engine.dispose()
+    where = f" at {institute}" if institute else ""
+    click.echo(f"granted {role}{where} to {username}" if granted
+               else f"{username} already holds {role}{where}")
+
+
+@main.group()
 def ca() -> None:
     """The embedded local CA."""
 
@@ -177,21 +233,31 @@ def jobs() -> None:
 @jobs.command("run")
 def jobs_run() -> None:
     """Run the sweeps forever (one process; not inside web workers)."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run
     runtime = _runtime()
     app = create_app(runtime=runtime)
-    leader = wait_for_leadership(runtime.engine, runtime.config["jobs.interval_seconds"])
+    runner = runner_name()
+    log.info("job runner %s started", runner)
+    leader = wait_for_leadership(runtime.engine, runtime.config["jobs.interval_seconds"],
+                                 on_standby=lambda: beat(runtime, runner, leader=False))
+    beat(runtime, runner, leader=True)
+    log.info("job runner %s leads: it schedules the sweeps", runner)
     reconciled = reconcile_issuance(runtime)  # before anything new is signed
     for serial in reconciled.lost:
         click.echo(f"local CA: certificate {serial} was signed but never recorded: revoked, "
                    "RA admins told", err=True)
     click.echo("job runner started; Ctrl-C stops it")
     try:
-        build_scheduler(app, background=False).start()
+        build_scheduler(app, background=False, runner=runner).start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         if leader is not None:
             leader.release()
+        forget(runtime, runner)
+        log.info("job runner %s stopped", runner)
 
 
 @jobs.command("run-once")

@@ -8,10 +8,11 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from ra_console.adapters.settings import IssuancePause, issuance_pause
-from ra_console.console.base import GuardedView
+from ra_console.adapters.settings import IssuancePause, issuance_pause, removal_breaker
+from ra_console.console.base import GuardedView, requires_roles
 from ra_console.console.profiles import ProfileEditing, field_label, validation_label
 from ra_console.core.db import get_session
+from ra_console.usecases.breaker import confirm_removals
 from ra_console.usecases.settings import set_issuance_pause
 from ra_console.web.current import current_actor
 
@@ -39,5 +40,21 @@ class SettingsView(ProfileEditing, GuardedView):
                   "success")
             return redirect(url_for(".index"))
         return self.render("console/settings.html", form=form, pause=issuance_pause(session),
-                           may_write=self.may_write, field_label=field_label,
-                           validation_label=validation_label, **self._overview(session, runtime))
+                           breaker=removal_breaker(session), may_write=self.may_write,
+                           field_label=field_label, validation_label=validation_label,
+                           breaker_percent=runtime.config["lifecycle.breaker_percent"],
+                           **self._overview(session, runtime))
+
+    @expose("/removals", methods=["POST"])
+    @requires_roles("ra_admin")
+    def confirm_removals(self):
+        """The circuit breaker paused offboarding: an RA admin lets the run go ahead."""
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        session = get_session()
+        if confirm_removals(session, current_actor(), session.info["runtime"].now()):
+            session.commit()
+            flash(_("Confirmed: the next offboarding run goes ahead."), "success")
+        else:
+            flash(_("Offboarding is not paused."), "info")
+        return redirect(url_for(".index"))

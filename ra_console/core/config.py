@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import tomllib
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
 
@@ -18,6 +20,8 @@ OPEN_SECTIONS = {"profiles"}
 SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "audit_key": "RA_AUDIT_KEY",
               "mail_password": "RA_MAIL_PASSWORD",
               "auth.oidc_client_secret": "RA_OIDC_CLIENT_SECRET",
+              "auth.proxy_secret": "RA_PROXY_SECRET",
+              "metrics.token": "RA_METRICS_TOKEN",
               "harica_api_key": "RA_HARICA_API_KEY",
               "sectigo_client_secret": "RA_SECTIGO_CLIENT_SECRET",
               "sectigo_password": "RA_SECTIGO_PASSWORD",
@@ -28,12 +32,12 @@ NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL", "RA_JSO
 SUPPORTED_LANGUAGES = {"de", "en"}
 CHOICES = {"auth.mode": {"dev", "header", "oidc"}, "sectigo.auth": {"oauth2", "password"},
            "audit.witness_fsync": {"always", "never"}}
-NON_NEGATIVE = {"auth.proxy_hops", "settings_cache_seconds"}
+NON_NEGATIVE = {"auth.proxy_hops", "settings_cache_seconds", "lifecycle.breaker_minimum"}
 POSITIVE = {
     "pki.crl_refresh_hours", "addresses.challenge_valid_hours",
     "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",
     "jobs.batch_size", "jobs.max_attempts", "jobs.backoff_seconds", "max_upload_bytes",
-    "auth.oidc_timeout_seconds",
+    "auth.oidc_timeout_seconds", "health.runner_silent_seconds", "health.crl_warning_hours",
     "harica.timeout_seconds", "sectigo.timeout_seconds", "directory.timeout_seconds",
 }
 
@@ -90,7 +94,10 @@ PROBLEMS = {
     "grace_days": "must be between 0 and 5 (S/MIME BR 4.9.1.1)",
     "reminder_days": "must list whole numbers of days above 0",
     "cert_types": "must list 'profile=CA type' entries",
+    "required_attributes": "may list %(choices)s",
+    "percent": "must be between 1 and 100",
 }
+SIGN_IN_ATTRIBUTES = ("email", "given_name", "surname", "affiliation")
 
 
 def _is_time_zone(name: str) -> bool:
@@ -133,6 +140,10 @@ def value_problem(key: str, value: Any, default: Any) -> tuple[str, dict[str, An
     if key in ("harica.cert_types", "sectigo.cert_types") and not all(
             isinstance(e, str) and e.partition("=")[0] and e.partition("=")[2] for e in value):
         return "cert_types", {}
+    if key == "lifecycle.breaker_percent" and not 1 <= value <= 100:
+        return "percent", {}
+    if key == "auth.required_attributes" and set(value) - set(SIGN_IN_ATTRIBUTES):
+        return "required_attributes", {"choices": ", ".join(SIGN_IN_ATTRIBUTES)}
     return None
 
 
@@ -224,7 +235,36 @@ def load_config(environ: Mapping[str, str] | None = None,
         raise ConfigError("key 'auth.mode': 'dev' sign-in is allowed only with demo = true")
     if config["auth.mode"] == "oidc":
         _check_oidc(config)
+    if config["auth.mode"] == "header":
+        _check_header_mode(config)
     return config
+
+
+def identity_header_keys(config: Mapping[str, Any]) -> list[str]:
+    """The keys naming a request header the app reads in header mode (auth.header_*): the
+    proxy must strip every client-sent copy of each."""
+    return [key for key in config
+            if key.startswith("auth.header_") and key != "auth.header_separator"]
+
+
+def _check_header_mode(config: dict[str, Any]) -> None:
+    """Roles from a header are only as safe as the proxy that strips the client's copy.
+    The app cannot see the proxy's configuration, but it can demand a secret only the proxy
+    knows: with role_map, no secret means no start."""
+    if config["auth.role_map"] and not config["auth.proxy_secret"]:
+        raise ConfigError(
+            "key 'auth.role_map' in header mode needs RA_PROXY_SECRET: set it in the "
+            "environment and have the proxy send it in the header named by "
+            "auth.header_proxy_secret (see docs/deployment.md). Without it the app cannot "
+            "know that the proxy strips a client-sent "
+            f"{config['auth.header_groups']} header, and anyone could claim any role.")
+    if not config["auth.proxy_secret"]:
+        log.warning(
+            "header mode without RA_PROXY_SECRET: the app cannot know whether the proxy "
+            "strips client-sent identity headers (%s); every request from "
+            "auth.trusted_proxies is believed", ", ".join(
+                config[key] for key in identity_header_keys(config)
+                if key != "auth.header_proxy_secret"))
 
 
 def _check_oidc(config: dict[str, Any]) -> None:

@@ -165,6 +165,16 @@ def handle_alert_mail(session: Session, message: OutboxMessage) -> None:
         mail.deliver(recipient, rendered)
 
 
+def handle_admin_alert(session: Session, message: OutboxMessage) -> None:
+    """Something needs an RA admin (a refused sign-in, paused removals): the payload names
+    the mail template, its values and the console page to link to."""
+    payload = message.payload
+    rendered = mail.render(payload["template"], ["en", "de"], {
+        **payload["context"], "link": _link(payload.get("path", "/console/"))})
+    for recipient in alert_recipients(session, _runtime().config):
+        mail.deliver(recipient, rendered)
+
+
 def handle_issuance_lost_mail(session: Session, message: OutboxMessage) -> None:
     """The local CA signed a certificate that never reached the database: tell the RA
     admins (usecases.local_ca.reconcile_issuance revoked its serial)."""
@@ -215,6 +225,7 @@ def handle_directory_unpublish(session: Session, message: OutboxMessage) -> None
 HANDLERS = {
     "mail.alert": handle_alert_mail,
     "mail.issuance_lost": handle_issuance_lost_mail,
+    "mail.admin_alert": handle_admin_alert,
     "mail.offboarding": handle_offboarding_mail,
     "directory.publish": handle_directory_publish,
     "directory.unpublish": handle_directory_unpublish,

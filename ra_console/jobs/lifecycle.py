@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import String, and_, case, cast, exists, literal, or_
+from sqlalchemy import String, and_, case, cast, distinct, exists, func, literal, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
@@ -30,6 +30,7 @@ from ra_console.models import Certificate, Mailbox, OutboxMessage, Person
 from ra_console.queries.addresses import deactivation_recipients
 from ra_console.queries.requests import has_status
 from ra_console.usecases import certificates as certs
+from ra_console.usecases.breaker import removals_allowed
 from ra_console.workflow.actor import SYSTEM
 from ra_console.workflow.state import WorkflowError
 
@@ -116,6 +117,19 @@ def _maybe_lost(runtime):
                and_(Mailbox.kind == "personal", ~has_status))
 
 
+def _counts(session, persons: set, addresses: set) -> dict[str, tuple[int, int]]:
+    """For the circuit breaker: (newly affected, all with an issued certificate)."""
+    if not persons:
+        return {}
+    issued = Certificate.status == "issued"
+    all_persons = session.exec(select(func.count(distinct(Certificate.person_id)))
+                               .where(issued)).one()
+    all_addresses = session.exec(select(func.count(distinct(Certificate.mailbox_id)))
+                                 .where(issued)).one()
+    return {"persons": (len(persons), all_persons),
+            "addresses": (len(addresses), all_addresses)}
+
+
 def offboard_certificates(runtime) -> int:
     """Schedule, cancel or carry out offboarding revocations; returns revocations done.
     One query finds what may have changed; only those rows are touched, each in its own
@@ -131,13 +145,22 @@ def offboard_certificates(runtime) -> int:
                             .where(Certificate.status == "issued",
                                    or_(Certificate.offboard_at.is_not(None),
                                        _maybe_lost(runtime)))).all()
-        work = []
+        work, new_persons, new_addresses = [], set(), set()
         for cert, mailbox, person in rows:
             lost = entitlement_lost(mailbox, person, runtime)
             scheduled = cert.offboard_at is not None
             due = scheduled and _utc(cert.offboard_at) <= now
             if (lost is None) == scheduled or (lost is not None and due):
                 work.append((cert.id, lost))  # call off, schedule, or revoke
+            if lost is not None and not scheduled:
+                new_persons.add(person.id)
+                new_addresses.add(mailbox.id)
+        if any(lost is not None for _, lost in work) and not removals_allowed(
+                session, runtime.config, _counts(session, new_persons, new_addresses), now):
+            log.warning("offboarding paused by the circuit breaker: an RA admin must confirm "
+                        "in the console (Settings)")
+            work = [(cert_id, lost) for cert_id, lost in work if lost is None]
+        session.commit()
     revoked = 0
     for cert_id, lost in work:
         with runtime.session() as session:

@@ -40,6 +40,7 @@ from ra_console.signin.common import bp, safe_next, sign_in_as
 from ra_console.usecases.signin import SignInIdentity
 from ra_console.web.access import public
 from ra_console.web.limits import spend
+from ra_console.web.metrics import count_sign_in
 from ra_console.workflow import audit
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,7 @@ def _complete(client) -> tuple[dict, dict]:
 def _failed(failure: SignInFailed):
     """A clear page in the user's language, and a login_failed audit event."""
     log.warning("OIDC sign-in failed: %s %s", failure.reason, failure.detail)
+    count_sign_in("oidc", "failed")
     db = get_session()
     audit.append_event(db, entity_type="person", entity_id="-", trigger="login_failed",
                        actor="-", role="anonymous", ip=request.remote_addr,

@@ -14,7 +14,7 @@ from flask import (
     session as http_session,
     url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext
 
 from ra_console.core.db import get_session
 from ra_console.pki.input_rules import USERNAME_MAX, printable
@@ -23,11 +23,25 @@ from ra_console.signin.common import bp, runtime as _runtime, safe_next, sign_in
 from ra_console.signin.header import identity_from_headers
 from ra_console.usecases.demo_people import DEMO_PEOPLE
 from ra_console.usecases.sessions import end_all_sessions
+from ra_console.usecases.signin import SignInRefused
 from ra_console.web.access import login_required, public
 from ra_console.web.current import current_actor, current_person
 from ra_console.web.limits import spend
+from ra_console.web.metrics import count_sign_in
 from ra_console.web.session_policy import end_session
 from ra_console.workflow import audit
+
+ATTRIBUTE_LABELS = {"email": lazy_gettext("e-mail address"),
+                    "given_name": lazy_gettext("given name"),
+                    "surname": lazy_gettext("surname"),
+                    "affiliation": lazy_gettext("affiliation (employee, student, …)")}
+
+
+@bp.app_errorhandler(SignInRefused)
+def sign_in_refused(refused: SignInRefused):
+    """Whatever the sign-in mode: a clear page, nobody signed in, nothing changed."""
+    missing = [str(ATTRIBUTE_LABELS[name]) for name in refused.missing]
+    return render_template("auth/sign_in_refused.html", missing=missing), 403
 
 
 @bp.route("/login")
@@ -56,6 +70,7 @@ def login_dev():
                            actor=printable(typed, USERNAME_MAX) or "-", role="anonymous",
                            ip=request.remote_addr)
         db.commit()
+        count_sign_in("dev", "failed")
         flash(_("Unknown demo identity."), "error")
         return redirect(url_for("auth.login"))
     sign_in_as(entry[0])

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from ra_console.adapters.outbox import enqueue
+from ra_console.adapters.settings import removal_breaker
 from ra_console.models import Institute, Mailbox, MailboxAddress, Person, RoleAssignment
 from ra_console.pki.input_rules import printable
 from ra_console.workflow import audit
@@ -27,6 +29,39 @@ class SignInIdentity:
     groups: tuple[str, ...] = field(default_factory=tuple)
 
 
+# sign-in attribute (auth.required_attributes) -> the SignInIdentity field holding it
+ATTRIBUTE_FIELDS = {"email": "emails", "given_name": "given_name", "surname": "surname",
+                    "affiliation": "affiliations"}
+
+
+class SignInRefused(Exception):
+    """The identity provider sent a sign-in without attributes the RA needs. Nothing about
+    the person may change: a missing attribute is a release mistake, not a lost address."""
+
+    def __init__(self, username: str, missing: list[str]):
+        super().__init__(f"sign-in of {username!r} lacks {', '.join(missing)}")
+        self.username, self.missing = username, missing
+
+
+def missing_attributes(identity: SignInIdentity, required: list[str]) -> list[str]:
+    return [name for name in required if not getattr(identity, ATTRIBUTE_FIELDS[name])]
+
+
+def record_refused_sign_in(session: Session, refused: SignInRefused, *, ip: str | None,
+                           now) -> None:
+    """Audit the refused sign-in and alert the RA admins through the outbox: one mail per
+    set of missing attributes and hour, however many people the IdP mistake hits."""
+    missing = ", ".join(refused.missing)
+    audit.append_event(session, entity_type="person", entity_id="-", trigger="login_failed",
+                       actor=refused.username[:200], role="anonymous", ip=ip,
+                       data={"reason": "missing_attributes", "missing": refused.missing})
+    enqueue(session, "mail.admin_alert", {
+        "template": "sign_in_refused", "path": "/console/",
+        "context": {"username": refused.username[:200], "missing": missing,
+                    "at": now.strftime("%Y-%m-%d %H:%M UTC")}},
+        f"mail.admin_alert:sign_in_refused:{missing}:{now:%Y%m%d%H}")
+
+
 def _idm_addresses(identity: SignInIdentity, idm_domains: list[str]) -> dict[str, str]:
     """Lower-cased address -> address as given, for addresses in the IdM domains."""
     found = {}
@@ -38,9 +73,14 @@ def _idm_addresses(identity: SignInIdentity, idm_domains: list[str]) -> dict[str
 
 
 def sign_in(session: Session, identity: SignInIdentity, *, idm_domains: list[str],
-            ip: str | None, now, role_map: list[str] | None = None) -> Person:
+            ip: str | None, now, role_map: list[str] | None = None,
+            required: list[str] = ()) -> Person:
     """Create or update the person, sync their IdM mailboxes and SSO roles, record the
-    login."""
+    login. SignInRefused, before anything changed, when a `required` attribute is
+    missing."""
+    missing = missing_attributes(identity, list(required))
+    if missing:
+        raise SignInRefused(identity.username, missing)
     person = upsert_person(session, identity, idm_domains=idm_domains, now=now)
     person.last_login_at = now
     if role_map is not None:
@@ -110,9 +150,12 @@ def _sync_idm_mailboxes(session: Session, person: Person, addresses: dict[str, s
             _create_idm_mailbox(session, person, lowered, given, now)
         elif mailbox.status == "deactivated":
             fire(session, mailbox, "reactivate", SYSTEM)
-    for lowered, mailbox in known.items():
-        if lowered not in addresses and mailbox.status == "verified":
-            fire(session, mailbox, "deactivate", SYSTEM, reason="no longer in IdM")
+    gone = [mailbox for lowered, mailbox in known.items()
+            if lowered not in addresses and mailbox.status == "verified"]
+    if gone and removal_breaker(session).tripped:
+        return  # removals wait for an RA admin (usecases/breaker.py)
+    for mailbox in gone:
+        fire(session, mailbox, "deactivate", SYSTEM, reason="no longer in IdM")
 
 
 def _create_idm_mailbox(session: Session, person: Person, lowered: str, given: str,

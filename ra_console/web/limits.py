@@ -22,6 +22,13 @@ from ra_console.core.config import ConfigError
 from ra_console.web.current import current_actor
 from ra_console.workflow.state import workflow_of
 
+
+def is_outside_the_portal_networks(path: str) -> bool:
+    """Paths auth.allowed_networks does not restrict: CA certificates, CRLs and OCSP
+    (relying parties anywhere) and the health checks (load balancers) are open to all;
+    /metrics has its own rule (metrics.allowed_networks or a token, public/metrics.py)."""
+    return path.startswith(("/pki/", "/healthz/")) or path in ("/healthz", "/metrics")
+
 # operation -> (config key, counted per "address" | "user" | "target")
 RULES = {
     "sign_in": (("limits.sign_in", "address"),),  # nobody is signed in yet
@@ -107,7 +114,7 @@ def init_app(app: Flask, config: dict) -> None:
     networks = _networks(config)
 
     def allow_list():
-        if networks and not request.path.startswith("/pki/"):
+        if networks and not is_outside_the_portal_networks(request.path):
             try:
                 client = ipaddress.ip_address(request.remote_addr or "")
             except ValueError:

@@ -141,6 +141,8 @@ RULE_MESSAGES = {
     "grace_days": lambda p: _("must be between 0 and 5 days (S/MIME BR 4.9.1.1)"),
     "reminder_days": lambda p: _("must list whole numbers of days above 0"),
     "cert_types": lambda p: _("each line must read profile=CA type"),
+    "required_attributes": lambda p: _("may list %(choices)s", **p),
+    "percent": lambda p: _("must be between 1 and 100"),
     # adapters.overrides.PROBLEMS
     "unknown_ca": lambda p: _("unknown CA (local, harica or sectigo)"),
     "no_profile": lambda p: _("there is no profile named '%(name)s'", name=p.get("name")),

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from ra_console.app import create_app
-from ra_console.models import AuditEvent, Mailbox, MailboxAddress, Person
+from ra_console.models import AuditEvent, Mailbox, MailboxAddress, OutboxMessage, Person
 
 HEADERS = {
     "X-Remote-User": "jdoe@uni.example.org", "X-Remote-Given-Name": "Jane",
@@ -150,3 +150,74 @@ def test_roles_mapped_from_entitlements_come_and_go(runtime):
         events = [e.trigger for e in s.exec(select(AuditEvent).where(
             AuditEvent.entity_type == "role", AuditEvent.actor == "sso"))]
         assert events == ["role_granted", "role_revoked"]
+
+
+@pytest.mark.parametrize("sent, signed_in", [
+    (None, False), ("wrong-secret", False), ("the-proxy-secret", True)])
+def test_with_a_proxy_secret_only_requests_carrying_it_sign_in(runtime, sent, signed_in):
+    runtime.config["auth.proxy_secret"] = "the-proxy-secret"
+    client = create_app(runtime=runtime).test_client()
+    headers = HEADERS if sent is None else {**HEADERS, "X-RA-Proxy-Secret": sent}
+    response = client.get("/certificates", headers=headers,
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert (response.status_code == 200) is signed_in
+    with runtime.session() as s:
+        assert len(s.exec(select(Person)).all()) == (1 if signed_in else 0)
+
+
+def _refused_sign_in(runtime, headers, lang="en"):
+    client = create_app(runtime=runtime).test_client()
+    return client.get("/certificates", headers={**headers, "Accept-Language": lang},
+                      environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+
+@pytest.mark.parametrize("dropped, label", [
+    ("X-Remote-Email", "e-mail address"), ("X-Remote-Surname", "surname"),
+    ("X-Remote-Given-Name", "given name")])
+def test_sign_in_lacking_an_attribute_is_refused_and_changes_nothing(
+        header_client, runtime, dropped, label):
+    env = {"REMOTE_ADDR": "127.0.0.1"}
+    assert header_client.get("/certificates", headers=HEADERS, environ_base=env
+                             ).status_code == 200
+    lacking = {k: v for k, v in HEADERS.items() if k != dropped}
+    for _attempt in range(2):
+        response = _refused_sign_in(runtime, lacking)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 403 and "Sign-in refused" in page and label in page
+    with runtime.session() as s:
+        person = s.exec(select(Person)).one()
+        assert (person.given_name, person.surname) == ("Jane", "Doe")
+        assert s.exec(select(Mailbox)).one().status == "verified"  # not "lost"
+        failed = s.exec(select(AuditEvent).where(AuditEvent.trigger == "login_failed")).all()
+        assert [e.data["reason"] for e in failed] == ["missing_attributes"] * 2
+        alerts = s.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "mail.admin_alert")).all()
+        assert len(alerts) == 1  # one alert per hour, however many are refused
+
+
+def test_refused_sign_in_page_is_german_too(runtime):
+    lacking = {k: v for k, v in HEADERS.items() if k != "X-Remote-Email"}
+    page = _refused_sign_in(runtime, lacking, lang="de").get_data(as_text=True)
+    assert "Anmeldung abgewiesen" in page and "E-Mail-Adresse" in page
+
+
+@pytest.fixture
+def alert_config(mail_sink):
+    return {"auth.mode": "header", "demo": False, "auth.trusted_proxies": ["127.0.0.1"],
+            "mail.catcher": False, "mail.server": "127.0.0.1", "mail.port": mail_sink.port,
+            "alerts.recipients": ["ra-admins@uni.example.org"]}
+
+
+def test_refused_sign_in_alerts_the_ra_admins_by_mail(runtime, smtp, alert_config):
+    from ra_console.jobs.sweeps import run_once
+
+    runtime.config.update(alert_config)
+    app = create_app(runtime=runtime)
+    lacking = {k: v for k, v in HEADERS.items() if k != "X-Remote-Email"}
+    app.test_client().get("/certificates", headers=lacking,
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    with app.app_context():
+        run_once(runtime)
+    [(recipients, content)] = smtp.messages
+    assert recipients == ["ra-admins@uni.example.org"]
+    assert b"jdoe@uni.example.org" in content and b"email" in content

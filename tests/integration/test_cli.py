@@ -35,7 +35,11 @@ def test_db_upgrade_and_models_agree(cli_env, db_url):
     finally:
         engine.dispose()
     assert {"certificate", "audit_event", "outbox", "mailbox"} <= tables
-    assert run("db", "upgrade").exit_code == 0  # idempotent
+    assert "ran migration 0001: initial schema" in result.output
+    assert "migration(s) ran" in result.output and "up to date" not in result.output
+    again = run("db", "upgrade")  # idempotent, and says so
+    assert again.exit_code == 0 and "ran migration" not in again.output
+    assert "database was up to date: no migration ran" in again.output
 
 
 def test_db_check_detects_a_model_without_migration(tmp_path):
@@ -95,3 +99,77 @@ def test_console_script_is_installed():
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True)
     for command in ("demo", "db", "workflow", "audit", "ca", "jobs"):
         assert command in out.stdout
+
+
+def test_admin_grant_creates_the_first_ra_admin_audited(cli_env, db_url):
+    from sqlmodel import Session, select
+
+    from ra_console.models import AuditEvent, Person, RoleAssignment
+
+    assert run("db", "upgrade").exit_code == 0
+    result = run("admin", "grant", "jdoe@uni.example.org", "ra_admin")
+    assert result.exit_code == 0 and "granted ra_admin to jdoe@uni.example.org" in result.output
+    again = run("admin", "grant", "jdoe@uni.example.org", "ra_admin")
+    assert again.exit_code == 0 and "already holds ra_admin" in again.output
+    engine = create_engine(db_url)
+    try:
+        with Session(engine) as s:
+            person = s.exec(select(Person)).one()
+            assert person.username == "jdoe@uni.example.org"
+            assert [(r.role, r.institute_id) for r in s.exec(select(RoleAssignment))] == [
+                ("ra_admin", None)]
+            [event] = s.exec(select(AuditEvent).where(AuditEvent.trigger == "role_granted"))
+            assert event.actor.startswith("cli:") and event.data["role"] == "ra_admin"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["someone", "superuser"], "unknown role 'superuser'"),
+    (["someone", "network_contact"], "network_contact needs --institute"),
+    (["someone", "ra_admin", "--institute", "ITC"], "network_contact needs --institute"),
+    (["someone", "network_contact", "--institute", "NOPE"], "no institute with the code"),
+])
+def test_admin_grant_refuses_with_a_reason(cli_env, args, message):
+    assert run("db", "upgrade").exit_code == 0
+    result = CliRunner().invoke(main, ["admin", "grant", *args])
+    assert result.exit_code == 1 and message in result.output
+
+
+@pytest.fixture
+def installed(cli_env, ca_template, monkeypatch):
+    """An instance as the deployment guide leaves it: local CA, mail signer, schema."""
+    import shutil
+
+    shutil.copytree(ca_template, cli_env / "ca")
+    for name in ("mail-signer.crt", "mail-signer.key"):
+        shutil.copy2(ca_template.parent / name, cli_env / name)
+    monkeypatch.setenv("RA_SECRET_KEY", "k" * 40)
+    return cli_env
+
+
+def test_config_check_passes_on_a_complete_installation(installed, smtp, monkeypatch):
+    monkeypatch.setenv("RA_MAIL_PORT", str(smtp.port))
+    assert run("db", "upgrade").exit_code == 0
+    result = run("config", "check")
+    assert result.exit_code == 0, result.output
+    assert "OK    database_url: reachable, migrations current" in result.output
+    assert f"OK    mail.server: 127.0.0.1:{smtp.port} answers" in result.output
+    assert "OK    local CA:" in result.output and "configuration check passed" in result.output
+    assert "WARN  RA_PROXY_SECRET" in result.output  # header mode, the default
+
+
+def test_config_check_names_every_problem(installed, monkeypatch):
+    from conftest import free_port
+
+    monkeypatch.setenv("RA_MAIL_PORT", str(free_port()))  # nobody listens
+    monkeypatch.setenv("RA_DIRECTORY_ENABLED", "true")
+    monkeypatch.setenv("RA_DIRECTORY_URL", f"ldap://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("RA_DIRECTORY_BIND_DN", "cn=ra,dc=uni,dc=example,dc=org")
+    result = CliRunner().invoke(main, ["config", "check"])  # no db upgrade either
+    assert result.exit_code == 1
+    for line in ("migrations not applied: run ra-console db upgrade",
+                 "FAIL  mail.server: 127.0.0.1:", "FAIL  directory.url: ldap://127.0.0.1:",
+                 "FAIL  RA_DIRECTORY_BIND_PASSWORD: missing: directory.bind_dn is set"):
+        assert line in result.output, result.output
+    assert "4 problem(s)" in result.output

@@ -48,6 +48,9 @@ def test_site_file_overrides(env, tmp_path):
     ("settings_cache_seconds = -1\n", "settings_cache_seconds"),
     ("[profiles.personal]\nvalidity_days = 900\n", "profiles.personal.validity_days"),
     ("[profiles.personal]\nflavour = 1\n", "profiles.personal.flavour"),
+    ("[lifecycle]\nbreaker_percent = 0\n", "lifecycle.breaker_percent"),
+    ("[lifecycle]\nbreaker_percent = 101\n", "lifecycle.breaker_percent"),
+    ("[auth]\nrequired_attributes = [\"shoe_size\"]\n", "auth.required_attributes"),
 ])
 def test_bad_site_keys_are_named(env, tmp_path, content, key):
     site = tmp_path / "site.toml"
@@ -125,3 +128,25 @@ def test_unknown_ca_name_stops_start_up(env, tmp_path):
     site.write_text('[profiles.personal]\nca = "harika"\n')
     with pytest.raises(ConfigError, match="profiles.personal.ca"):
         load_profiles(load_config(environ={**env, "RA_CONFIG": str(site)}))
+
+
+def test_role_map_in_header_mode_needs_the_proxy_secret(env, tmp_path):
+    site = tmp_path / "site.toml"
+    site.write_text('[auth]\nmode = "header"\nrole_map = ["urn:ra:admin=ra_admin"]\n')
+    with pytest.raises(ConfigError, match="RA_PROXY_SECRET"):
+        load_config(environ={**env, "RA_CONFIG": str(site)})
+    config = load_config(environ={**env, "RA_CONFIG": str(site), "RA_PROXY_SECRET": "s"})
+    assert config["auth.proxy_secret"] == "s"
+
+
+def test_header_mode_without_proxy_secret_says_why_it_cannot_know(env, caplog):
+    load_config(environ={**env, "RA_AUTH_MODE": "header"})
+    assert "cannot know whether the proxy strips" in caplog.text
+    assert "X-Remote-Entitlement" in caplog.text
+
+
+def test_proxy_secret_in_a_file_is_refused(env, tmp_path):
+    site = tmp_path / "site.toml"
+    site.write_text('[auth]\nproxy_secret = "s"\n')
+    with pytest.raises(ConfigError, match="RA_PROXY_SECRET"):
+        load_config(environ={**env, "RA_CONFIG": str(site)})
