@@ -62,8 +62,9 @@ RULE_MESSAGES = {
                            low=p.get("low"), high=p.get("high")),
     "empty_list": lambda p: _("must not be empty"),
     "not_list": lambda p: _("must be a list"),
-    "algorithm": lambda p: _("unsupported key algorithm %(value)s (RSA-2048 to RSA-8192)",
-                             value=p.get("value")),
+    "algorithm": lambda p: _(
+        "unsupported key algorithm %(value)s (RSA-2048 to RSA-8192, EC-P256, EC-P384, EC-P521)",
+        value=p.get("value")),
     "not_pairs": lambda p: _("each line must read attribute=value"),
     "not_attribute_mapping": lambda p: _("each line must read attribute=value"),
     "attribute": lambda p: _("unsupported attribute %(value)s (C, ST, L, O, OU, "
