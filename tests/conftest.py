@@ -269,14 +269,16 @@ def issue_directly(app, new_csr):
 
 @pytest.fixture(scope="session")
 def new_csr():
-    """A fresh key pair and its CSR (PEM bytes): `new_csr(bits=2048)` -> (key, pem)."""
+    """A fresh key pair and its CSR (PEM bytes): `new_csr(bits=2048)` -> (key, pem);
+    `new_csr(curve=ec.SECP256R1())` for an EC key."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.x509.oid import NameOID
 
-    def make(bits: int = 2048, exponent: int = 65537, der: bool = False):
-        key = rsa.generate_private_key(public_exponent=exponent, key_size=bits)
+    def make(bits: int = 2048, exponent: int = 65537, der: bool = False, curve=None):
+        key = (ec.generate_private_key(curve) if curve is not None
+               else rsa.generate_private_key(public_exponent=exponent, key_size=bits))
         csr = (x509.CertificateSigningRequestBuilder()
                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ignored")]))
                .sign(key, hashes.SHA256()))

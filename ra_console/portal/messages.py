@@ -78,6 +78,19 @@ def reason_labels() -> dict[str, str]:
     }
 
 
+def key_algorithm_label(name: str) -> str:
+    """A key algorithm as the request page offers it: the name and what choosing it means."""
+    labels = {
+        "RSA-4096": _("RSA-4096 – works with every mail program (choose this if unsure)"),
+        "RSA-3072": _("RSA-3072 – works with every mail program, a little faster than RSA-4096"),
+        "RSA-2048": _("RSA-2048 – works with every mail program, the smallest key allowed"),
+        "EC-P256": _("EC P-256 – small and fast, but not every mail program can use it"),
+        "EC-P384": _("EC P-384 – like P-256 with a larger safety margin; same limits"),
+        "EC-P521": _("EC P-521 – like P-256 with the largest safety margin; same limits"),
+    }
+    return labels.get(name, name)
+
+
 def browser_texts() -> dict[str, str]:
     """What the browser code (static/js) may show, in the user's language.
 

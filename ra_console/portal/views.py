@@ -20,10 +20,16 @@ from wtforms import SelectChoice
 
 from ra_console.core.db import get_session
 from ra_console.models import Certificate, Mailbox
+from ra_console.pki.keys import EC_CURVES
 from ra_console.portal import scripts
 from ra_console.portal.addresses import pending_addresses
 from ra_console.portal.forms import ConfirmForm, RequestForm, RevokeForm
-from ra_console.portal.messages import browser_texts, message_for, reason_labels
+from ra_console.portal.messages import (
+    browser_texts,
+    key_algorithm_label,
+    message_for,
+    reason_labels,
+)
 from ra_console.queries.certificates import BUNDLES, bundle
 from ra_console.queries.requests import address_choices, has_status
 from ra_console.usecases import certificates as certs
@@ -125,6 +131,8 @@ def new_request():
     algorithms = list(dict.fromkeys(a for c in choices for a in c.profile.key_algorithms))
     return render_template("portal/new_request.html", form=form, choices=choices, error=error,
                            has_status=has_status(person, runtime), algorithms=algorithms,
+                           algorithm_labels={a: key_algorithm_label(a) for a in algorithms},
+                           ec_algorithms=EC_CURVES,
                            texts=browser_texts(),
                            profile=choices[0].profile if choices else None), (
         400 if error else 200)

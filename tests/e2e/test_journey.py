@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from ra_console.models import Certificate
 from ra_console.pki import requestfile as rf
+from ra_console.pki.keys import algorithm_of
 
 JSON_PASSWORD = "Schlüssel für Grüße 🔑 ß"
 P12_PASSWORD = "Pässwörd 📨 für Thunderbird"
@@ -36,7 +37,7 @@ def key_encodings(key) -> dict[str, bytes]:
     pkcs1 = key.private_bytes(serialization.Encoding.DER,
                               serialization.PrivateFormat.TraditionalOpenSSL, none)
     numbers = key.private_numbers()
-    found = {"pkcs8 der": pkcs8, "pkcs1 der": pkcs1}
+    found = {"pkcs8 der": pkcs8, "pkcs1 der": pkcs1}  # for EC: SEC 1 ECPrivateKey
     for name, der in (("pkcs8", pkcs8), ("pkcs1", pkcs1)):
         b64 = base64.b64encode(der).decode()
         found[f"{name} base64"] = b64.encode()
@@ -44,7 +45,9 @@ def key_encodings(key) -> dict[str, bytes]:
         found[f"{name} base64url"] = _b64url(der).encode()
         found[f"{name} hex"] = der.hex().encode()
         found[f"{name} HEX"] = der.hex().upper().encode()
-    for field in ("d", "p", "q", "dmp1", "dmq1", "iqmp"):
+    secrets = ("d", "p", "q", "dmp1", "dmq1", "iqmp") if hasattr(numbers, "p") else (
+        "private_value",)  # EC: the scalar (JWK "d")
+    for field in secrets:
         value = _int_bytes(getattr(numbers, field))
         found[f"jwk {field}"] = _b64url(value).encode()
         found[f"raw {field}"] = value
@@ -128,7 +131,12 @@ def _issued(runtime, public_id: str) -> Certificate:
         return s.exec(select(Certificate).where(Certificate.public_id == public_id)).one()
 
 
-@pytest.mark.parametrize("algorithm", ["RSA-2048", "RSA-4096"])
+# RSA-2048 and EC-P256 run every .p12 combination; the others the modern one with chain
+EVERY_COMBINATION = ("RSA-2048", "EC-P256")
+
+
+@pytest.mark.parametrize("algorithm", ["RSA-2048", "RSA-4096", "RSA-3072", "EC-P256",
+                                       "EC-P384"])
 def test_whole_journey(portal, run_jobs, runtime, algorithm, sh, openssl, pk12util, tmp_path):
     portal.login()
     portal.open_request_page()
@@ -143,7 +151,7 @@ def test_whole_journey(portal, run_jobs, runtime, algorithm, sh, openssl, pk12ut
     request_file = rf.read_request_file(request_path.read_bytes())
     assert request_file.iterations == 600_000
     key = rf.decrypt_private_key(request_file, JSON_PASSWORD)
-    assert key.key_size == int(algorithm.split("-")[1])
+    assert algorithm_of(key.public_key()) == algorithm
     (tmp_path / "key.pem").write_text(doc["private_key"])
     pkey = sh(openssl, "pkey", "-in", tmp_path / "key.pem", "-passin", "env:PW", "-pubout",
               env={"PW": JSON_PASSWORD, "PATH": "/usr/bin:/bin"})
@@ -172,8 +180,8 @@ def test_whole_journey(portal, run_jobs, runtime, algorithm, sh, openssl, pk12ut
 
     for profile in ("compatible", "modern"):
         for with_chain in (True, False):
-            if algorithm == "RSA-4096" and (profile, with_chain) != ("modern", True):
-                continue  # the big key once; the 2048 run covers every combination
+            if algorithm not in EVERY_COMBINATION and (profile, with_chain) != ("modern", True):
+                continue
             p12 = portal.build_p12(request_path, JSON_PASSWORD, P12_PASSWORD, profile=profile,
                                    chain=with_chain)
             assert "created and saved" in portal.status_text("#p12-status")
