@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import format_date, gettext as _
 
-from ra_console.pki.requestfile import MAX_ITERATIONS
+from ra_console.web.messages import request_file_texts
 from ra_console.web.pages import form_expired
 
 MIN_PASSWORD_LENGTH = 8
@@ -123,25 +123,11 @@ def browser_texts() -> dict[str, str]:
                     detail="{detail}"),
         "form_expired": form_expired(),
         # PKCS#12 page
-        "choose_file": _("Please choose your request file (.json)."),
-        "password_missing": _("Please enter the password of the request file."),
+        **request_file_texts(),
         "p12_password_missing": _("Please set a password for the PKCS#12 file."),
-        "decrypting": _("Decrypting the private key …"),
         "building": _("Building the PKCS#12 file …"),
         "p12_saved": _("The PKCS#12 file %(name)s was created and saved. Import it into your "
                        "mail program with its password.", name="{name}"),
-        "not_a_request_file": _("This is not a request file (.json) of this portal."),
-        "damaged": _("The request file is damaged. Use an unchanged copy of the file you "
-                     "saved when you made the request."),
-        "unsupported_version": _("This request file has a format version (%(version)s) this "
-                                 "portal cannot read.", version="{version}"),
-        "unsupported_encryption": _("The private key in this request file is encrypted with "
-                                    "a method this portal does not read."),
-        "too_many_iterations": _(
-            "The request file asks for %(iterations)s key derivation iterations; at most "
-            "%(max)s are accepted. It was not made by this portal.",
-            iterations="{iterations}", max=str(MAX_ITERATIONS)),
-        "wrong_password": _("Wrong password for the request file."),
         "key_mismatch": _("This request file belongs to another request: its key does not "
                           "match this certificate. Choose the file saved for this request."),
         "not_a_certificate": _("The certificate could not be loaded. Please reload the page."),

@@ -20,6 +20,7 @@ GUARDED = {
     "limits.redeem": ("addresses.redeem_link",),
     "limits.challenge_resend": ("mailboxes.fire_view", "mailboxes.action_view"),
     "limits.identity_code": ("identity_desk.index",),
+    "limits.revoke_by_key": ("revoke.by_key",),
 }
 
 

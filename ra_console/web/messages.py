@@ -1,8 +1,11 @@
-"""Texts for refused address rows and challenge links, in the reader's language."""
+"""Texts for error codes and for the browser code shared by several audiences, in the reader's
+language."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
+
+from ra_console.pki.requestfile import MAX_ITERATIONS
 
 ADDRESS_MESSAGES = {
     "bad_address": lambda p: _("'%(address)s' is not a valid e-mail address (ASCII only; "
@@ -117,3 +120,52 @@ def rule_message(code: str, params: dict | None = None) -> str:
     if builder is None:
         return _("The change was not possible (%(code)s).", code=code or "?")
     return builder(params or {})
+
+
+# Revocation by key possession (public/revoke.py): codes of usecases.certificates.
+# PossessionError's codes arrive through RevocationError(exc.code).
+REVOCATION_MESSAGES = {
+    "challenge_invalid": lambda p: _(
+        "This challenge was not issued by this page. Please sign the challenge shown now."),
+    "challenge_expired": lambda p: _(
+        "The challenge has expired (it is valid for 30 minutes). Please sign the new one "
+        "shown on this page."),
+    "certificate_missing": lambda p: _(
+        "Please choose your request file (.json), or upload the certificate and the "
+        "signature."),
+    "not_a_certificate": lambda p: _(
+        "The certificate file cannot be read. Upload the certificate as PEM or DER."),
+    "signature_missing": lambda p: _("Please upload or paste the signature."),
+    "unknown_certificate": lambda p: _(
+        "No certificate issued by this RA has this public key."),
+    "bad_signature": lambda p: _(
+        "The signature does not match: it was not made with the certificate's private key "
+        "over the challenge shown on this page."),
+    "already_revoked": lambda p: _("The certificate %(serial)s is already revoked.",
+                                   serial=p.get("serial", "")),
+    "expired": lambda p: _(
+        "The certificate %(serial)s has expired; an expired certificate is not revoked.",
+        serial=p.get("serial", "")),
+}
+
+
+def request_file_texts() -> dict[str, str]:
+    """What the browser says about a request file it opens (the .p12 page, the revocation
+    page). `{name}` marks a value the browser fills in."""
+    return {
+        "choose_file": _("Please choose your request file (.json)."),
+        "password_missing": _("Please enter the password of the request file."),
+        "decrypting": _("Decrypting the private key …"),
+        "not_a_request_file": _("This is not a request file (.json) of this portal."),
+        "damaged": _("The request file is damaged. Use an unchanged copy of the file you "
+                     "saved when you made the request."),
+        "unsupported_version": _("This request file has a format version (%(version)s) this "
+                                 "portal cannot read.", version="{version}"),
+        "unsupported_encryption": _("The private key in this request file is encrypted with "
+                                    "a method this portal does not read."),
+        "too_many_iterations": _(
+            "The request file asks for %(iterations)s key derivation iterations; at most "
+            "%(max)s are accepted. It was not made by this portal.",
+            iterations="{iterations}", max=str(MAX_ITERATIONS)),
+        "wrong_password": _("Wrong password for the request file."),
+    }

@@ -14,7 +14,8 @@ from ra_console.app import create_app
 
 @pytest.fixture
 def config_overrides():
-    return {"limits.sign_in": "3/minute", "limits.redeem": "5/minute"}
+    return {"limits.sign_in": "3/minute", "limits.redeem": "5/minute",
+            "limits.revoke_by_key": "2/hour"}
 
 
 def token_of(client) -> str:
@@ -73,6 +74,9 @@ def test_allowed_networks(runtime):
     assert outside.status_code == 403
     assert client.get("/pki/ra-issuing.crl",
                       environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 200
+    # revocation by key possession: also for someone who has left the organisation
+    assert client.get("/pki/revoke",
+                      environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 200
 
 
 def test_bad_limit_settings_stop_start_up(runtime):
@@ -85,3 +89,13 @@ def test_bad_limit_settings_stop_start_up(runtime):
     runtime.config["auth.allowed_networks"] = ["10.0.0.0/33"]
     with pytest.raises(ConfigError, match="allowed_networks"):
         create_app(runtime=runtime)
+
+
+def test_revocation_by_key_is_rate_limited(app):
+    client = app.test_client()
+    page = client.get("/pki/revoke").get_data(as_text=True)
+    data = {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1),
+            "challenge": re.search(r'name="challenge" value="([^"]+)"', page).group(1),
+            "signature": "AAAA", "spki_sha256": "ab" * 32}
+    codes = [client.post("/pki/revoke", data=data).status_code for _ in range(3)]
+    assert codes == [400, 400, 429]

@@ -17,7 +17,7 @@ from ra_console.core import config
 from ra_console.pki import profiles
 from ra_console.portal.messages import MESSAGES as REQUEST_MESSAGES
 from ra_console.usecases.csv_import import CsvError
-from ra_console.web.messages import ADDRESS_MESSAGES, RULE_MESSAGES
+from ra_console.web.messages import ADDRESS_MESSAGES, REVOCATION_MESSAGES, RULE_MESSAGES
 
 PACKAGE = Path(__file__).resolve().parents[2] / "ra_console"
 SOURCES = "\n".join(p.read_text() for p in PACKAGE.rglob("*.py"))
@@ -112,3 +112,11 @@ def test_every_csv_file_code_has_both_languages(app):
         assert english != german, code
         texts.add(english)
     assert len(texts) == len(codes), "two codes share the fallback text"
+
+
+def test_every_revocation_code_has_both_languages(app):
+    codes = _raised("RevocationError") | _raised("PossessionError")
+    assert {"bad_signature", "challenge_expired"} <= codes <= set(REVOCATION_MESSAGES)
+    for code in codes:
+        english, german = _both(app, lambda c=code: REVOCATION_MESSAGES[c]({"serial": "1a"}))
+        assert english != german, code

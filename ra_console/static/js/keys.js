@@ -173,6 +173,17 @@ export async function publicKeyId(keyDer, isPrivate) {
   return jwk.kty === "EC" ? `EC ${jwk.crv} ${jwk.x} ${jwk.y}` : `RSA ${jwk.n} ${jwk.e}`;
 }
 
+/** SHA-256 signature over `text` (UTF-8) with a PKCS#8 key, as `openssl dgst -sha256 -sign`
+ * writes it: PKCS#1 v1.5 for RSA, DER SEQUENCE { r, s } for ECDSA. */
+export async function signText(pkcs8, text) {
+  const params = importParameters(pkcs8, true);
+  const key = await crypto.subtle.importKey("pkcs8", pkcs8, params, false, ["sign"]);
+  const isEc = params.name === "ECDSA";
+  const raw = new Uint8Array(await crypto.subtle.sign(
+    isEc ? { name: "ECDSA", hash: "SHA-256" } : RSA, key, utf8(text)));
+  return isEc ? ecdsaDer(raw) : raw;
+}
+
 /** PKCS#8 bytes of the key in `pem`; a wrong password → UserError("wrong_password"). */
 export async function decryptPrivateKey(pem, password) {
   const { salt, iterations, iv, body } = readEncryptedKey(pem);
