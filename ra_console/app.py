@@ -21,6 +21,7 @@ from ra_console.portal.views import bp as portal_bp
 from ra_console.public import health, metrics
 from ra_console.public.demo_mail import bp as demo_bp
 from ra_console.public.pki import bp as pki_bp
+from ra_console.public.revoke import bp as revoke_bp
 from ra_console.signin import oidc
 from ra_console.signin.views import bp as auth_bp, header_sign_in
 from ra_console.web import limits, metrics as request_metrics, session_policy
@@ -86,6 +87,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.register_blueprint(addresses_bp)
     app.register_blueprint(identity_bp)
     app.register_blueprint(pki_bp)
+    app.register_blueprint(revoke_bp)
     app.register_blueprint(health.bp)
     metrics.init_app(app, config)
     init_console(app, runtime)

@@ -111,7 +111,7 @@ def make_config(tmp_path: Path, db_url: str, ca_dir: Path, **overrides) -> dict:
         "mail.signing_key": str(ca_dir.parent / "mail-signer.key"),
         # tests sign in many times a minute; tests/functional/test_limits.py sets limits
         "limits.sign_in": "", "limits.redeem": "", "limits.challenge_per_user": "",
-        "limits.challenge_per_row": "", "limits.identity_code": "",
+        "limits.challenge_per_row": "", "limits.identity_code": "", "limits.revoke_by_key": "",
         # statement counts must not depend on how long a test runs (a TTL that runs out
         # mid-test adds a query); tests of the refresh set their own TTL or clock
         "settings_cache_seconds": 3600,
@@ -235,7 +235,7 @@ CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_public
 def issue_directly(app, new_csr):
     """Request, send and issue (the job sweeps run once) a certificate of `username`
     (erika) through the services, no browser; returns its id. `mailbox` (a row) or
-    `address` picks the mailbox, else the person's first one."""
+    `address` picks the mailbox, else the person's first one; `csr` (PEM) the key."""
     from sqlmodel import select
 
     from ra_console.jobs.sweeps import run_once
@@ -246,7 +246,8 @@ def issue_directly(app, new_csr):
 
     runtime = app.extensions["ra_runtime"]
 
-    def issue(mailbox=None, address: str | None = None, username: str = "erika") -> int:
+    def issue(mailbox=None, address: str | None = None, username: str = "erika",
+              csr: bytes | None = None) -> int:
         with runtime.session() as s:
             who = s.exec(select(Person).where(Person.username == username)).one()
             mailboxes = s.exec(select(Mailbox).where(Mailbox.owner_id == who.id)).all()
@@ -255,7 +256,7 @@ def issue_directly(app, new_csr):
                                or any(a.address == address for a in m.addresses))
             cert = create_request(s, runtime, actor_for(who, s), who,
                                   mailbox_public_id=mailbox.public_id, aliases=[],
-                                  csr=new_csr()[1], consents=CONSENTS)
+                                  csr=csr or new_csr()[1], consents=CONSENTS)
             fire(s, cert, "submit", actor_for(who, s))
             s.commit()
             cert_id = cert.id
@@ -269,14 +270,16 @@ def issue_directly(app, new_csr):
 
 @pytest.fixture(scope="session")
 def new_csr():
-    """A fresh key pair and its CSR (PEM bytes): `new_csr(bits=2048)` -> (key, pem)."""
+    """A fresh key pair and its CSR (PEM bytes): `new_csr(bits=2048)` -> (key, pem);
+    `new_csr(curve=ec.SECP256R1())` for an EC key."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.x509.oid import NameOID
 
-    def make(bits: int = 2048, exponent: int = 65537, der: bool = False):
-        key = rsa.generate_private_key(public_exponent=exponent, key_size=bits)
+    def make(bits: int = 2048, exponent: int = 65537, der: bool = False, curve=None):
+        key = (ec.generate_private_key(curve) if curve is not None
+               else rsa.generate_private_key(public_exponent=exponent, key_size=bits))
         csr = (x509.CertificateSigningRequestBuilder()
                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ignored")]))
                .sign(key, hashes.SHA256()))

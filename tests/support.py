@@ -3,9 +3,13 @@ pyproject.toml puts tests/ on pytest's pythonpath)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+from urllib.parse import unquote_to_bytes
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from sqlmodel import select
 
 from ra_console.adapters.challenges import token_for
@@ -70,3 +74,49 @@ def institute_address(runtime, username: str, primary: str, aliases: tuple[str, 
                 redeem(s, owner, token, runtime.now())
             s.commit()
     return tokens
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _int_bytes(number: int) -> bytes:
+    return number.to_bytes((number.bit_length() + 7) // 8, "big")
+
+
+def key_encodings(key) -> dict[str, bytes]:
+    """The private key in every encoding we can think of, as byte patterns to search for."""
+    none = serialization.NoEncryption()
+    pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, none)
+    pkcs1 = key.private_bytes(serialization.Encoding.DER,
+                              serialization.PrivateFormat.TraditionalOpenSSL, none)
+    numbers = key.private_numbers()
+    found = {"pkcs8 der": pkcs8, "pkcs1 der": pkcs1}  # for EC: SEC 1 ECPrivateKey
+    for name, der in (("pkcs8", pkcs8), ("pkcs1", pkcs1)):
+        b64 = base64.b64encode(der).decode()
+        found[f"{name} base64"] = b64.encode()
+        found[f"{name} base64 pem line"] = b64[64:128].encode()
+        found[f"{name} base64url"] = _b64url(der).encode()
+        found[f"{name} hex"] = der.hex().encode()
+        found[f"{name} HEX"] = der.hex().upper().encode()
+    secrets = ("d", "p", "q", "dmp1", "dmq1", "iqmp") if hasattr(numbers, "p") else (
+        "private_value",)  # EC: the scalar (JWK "d")
+    for field in secrets:
+        value = _int_bytes(getattr(numbers, field))
+        found[f"jwk {field}"] = _b64url(value).encode()
+        found[f"raw {field}"] = value
+        found[f"hex {field}"] = value.hex().encode()
+        found[f"decimal {field}"] = str(getattr(numbers, field)).encode()
+    return found
+
+
+def assert_key_never_sent(sent, key) -> None:
+    patterns = key_encodings(key)
+    assert sent, "no request captured"
+    for request in sent:
+        haystacks = [request.url.encode(), json.dumps(request.headers).encode(), request.body]
+        haystacks += [unquote_to_bytes(h) for h in haystacks]
+        for name, pattern in patterns.items():
+            for haystack in haystacks:
+                assert pattern not in haystack, f"{name} of the private key in {request.url}"
+        assert b"PRIVATE KEY" not in request.body

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from ra_console.pki._common import (
@@ -18,6 +17,7 @@ from ra_console.pki._common import (
     random_serial,
     utc_seconds,
 )
+from ra_console.pki.keys import algorithm_of, key_usage
 from ra_console.pki.localca import IssuingCA
 from ra_console.pki.profiles import CertificateProfile
 
@@ -98,11 +98,11 @@ def build_subject(profile: CertificateProfile, spec: SubjectSpec) -> x509.Name:
     return x509.Name(attributes)
 
 
-def _load_public_key(public_key) -> rsa.RSAPublicKey:
+def _load_public_key(public_key):
     if isinstance(public_key, (bytes, bytearray)):
         public_key = serialization.load_der_public_key(bytes(public_key))
-    if not isinstance(public_key, rsa.RSAPublicKey):
-        raise ValueError("only RSA subscriber keys are issued")
+    if algorithm_of(public_key) is None:
+        raise ValueError("only RSA and EC (P-256, P-384, P-521) subscriber keys are issued")
     return public_key
 
 
@@ -113,16 +113,6 @@ def _aia(ca_url: str, ocsp_url: str | None) -> x509.AuthorityInformationAccess:
         x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
                                x509.UniformResourceIdentifier(ocsp_url)),
         *ca_issuers(ca_url)])
-
-
-def _key_usage(signing_only: bool) -> x509.KeyUsage:
-    # RSA S/MIME: signing and key transport (SBR §7.1.2.3 (e)); a key that only signs
-    # (the RA's mail signer) gets digitalSignature alone
-    return x509.KeyUsage(
-        digital_signature=True, content_commitment=False, key_encipherment=not signing_only,
-        data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-        encipher_only=False, decipher_only=False,
-    )
 
 
 def issue_certificate(
@@ -142,8 +132,9 @@ def issue_certificate(
     the one recorded before signing (else a fresh random one); `signing_only` leaves out
     keyEncipherment."""
     key = _load_public_key(public_key)
-    if f"RSA-{key.key_size}" not in profile.key_algorithms:
-        raise ValueError(f"RSA-{key.key_size} is not allowed by profile {profile.name!r}")
+    algorithm = algorithm_of(key)
+    if algorithm not in profile.key_algorithms:
+        raise ValueError(f"{algorithm} is not allowed by profile {profile.name!r}")
     subject = build_subject(profile, spec)
     emails = _emails(spec)
     now = utc_seconds(now)
@@ -165,7 +156,7 @@ def issue_certificate(
         .not_valid_before(now)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(signing_only), critical=True)
+        .add_extension(key_usage(key, signing_only=signing_only), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)
         .add_extension(x509.CertificatePolicies([policy]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)

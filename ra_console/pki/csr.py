@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from ra_console.pki.filekind import describe
+from ra_console.pki.keys import DEFAULT_ALGORITHMS, algorithm_of
 
 DEFAULT_MAX_BYTES = 64 * 1024
 REQUIRED_EXPONENT = 65537
@@ -115,21 +116,12 @@ def parse_csr(
 
 def _key_type(public_key) -> str:
     if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return "EC"
+        return f"EC ({public_key.curve.name})"  # a curve the Baseline Requirements exclude
     if isinstance(public_key, dsa.DSAPublicKey):
         return "DSA"
     if isinstance(public_key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
         return "EdDSA"
     return "other"
-
-
-def _allowed_rsa_bits(allowed_algorithms) -> tuple[int, ...]:
-    bits = []
-    for name in allowed_algorithms:
-        kind, _, size = name.partition("-")
-        if kind == "RSA" and size.isdigit():
-            bits.append(int(size))
-    return tuple(bits)
 
 
 def _weak_key_check(public_key: rsa.RSAPublicKey) -> str | None:
@@ -149,7 +141,7 @@ def _weak_key_check(public_key: rsa.RSAPublicKey) -> str | None:
 def check_csr(
     data: bytes | str,
     *,
-    allowed_algorithms: tuple[str, ...] = ("RSA-4096", "RSA-2048"),
+    allowed_algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> CsrInfo:
     """Parse a CSR, verify proof of possession and screen the key; raise CsrError."""
@@ -166,18 +158,22 @@ def check_csr(
         public_key = csr.public_key()
     except Exception:  # unknown key type or curve
         raise CsrError("key_type_not_allowed", key_type="unknown", allowed=allowed) from None
-    if not isinstance(public_key, rsa.RSAPublicKey):
+    algorithm = algorithm_of(public_key)
+    if algorithm is None:
         raise CsrError("key_type_not_allowed", key_type=_key_type(public_key), allowed=allowed)
-
-    bits = public_key.key_size
-    if bits not in _allowed_rsa_bits(allowed):
-        raise CsrError("key_size_not_allowed", bits=bits, allowed=allowed)
-    exponent = public_key.public_numbers().e
-    if exponent != REQUIRED_EXPONENT:
-        raise CsrError("bad_exponent", exponent=exponent)
-    weak = _weak_key_check(public_key)
-    if weak:
-        raise CsrError("weak_key", check=weak)
+    if algorithm not in allowed:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            raise CsrError("key_size_not_allowed", bits=public_key.key_size, allowed=allowed)
+        raise CsrError("key_type_not_allowed", key_type=algorithm, allowed=allowed)
+    # EC points were checked to lie on their curve when the key was loaded; badkeys' only
+    # EC check is the blocklist, which needs downloaded data (see above).
+    if isinstance(public_key, rsa.RSAPublicKey):
+        exponent = public_key.public_numbers().e
+        if exponent != REQUIRED_EXPONENT:
+            raise CsrError("bad_exponent", exponent=exponent)
+        weak = _weak_key_check(public_key)
+        if weak:
+            raise CsrError("weak_key", check=weak)
 
     der = public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -186,6 +182,6 @@ def check_csr(
         csr_pem=csr.public_bytes(serialization.Encoding.PEM).decode("ascii"),
         public_key_der=der,
         spki_sha256=hashlib.sha256(der).hexdigest(),
-        key_algorithm=f"RSA-{bits}",
-        key_bits=bits,
+        key_algorithm=algorithm,
+        key_bits=public_key.key_size,
     )

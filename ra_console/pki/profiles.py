@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ra_console.pki.keys import DEFAULT_ALGORITHMS, is_allowed_name
+
 MAX_VALIDITY_DAYS = 825  # SBR §6.3.2, strict and multipurpose
 
 # SBR policy OIDs 2.23.140.1.5.{type}.{generation}; only the strict generation is issued.
@@ -20,7 +22,6 @@ FIXED_ATTRIBUTES = {"C": 2, "ST": 128, "L": 128, "O": 64, "OU": 64, "organizatio
 # Sponsor-validated needs both (SBR §7.1.4.2.2); pkilint reports an ERROR otherwise.
 SPONSOR_REQUIRED = ("O", "organizationIdentifier")
 
-_KEY_ALGORITHM_RE = re.compile(r"RSA-(\d+)")
 # scheme (3 letters) + country (2) + optional "+state" + "-" + reference; SBR §7.1.4.2.2 (d)
 _ORG_ID_RE = re.compile(r"(?P<scheme>[A-Z]{3})(?P<country>[A-Z]{2})(\+[A-Z0-9]{1,3})?-.+")
 _FIELDS = (
@@ -78,7 +79,7 @@ class CertificateProfile:
     validation: str
     fixed_subject: tuple[tuple[str, str], ...] = ()
     validity_days: int = 365
-    key_algorithms: tuple[str, ...] = ("RSA-4096", "RSA-2048")
+    key_algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     renewal_window_days: int = 28
     approval_required: bool = False
 
@@ -115,10 +116,7 @@ def _check_key_algorithms(algorithms) -> None:
     if not isinstance(algorithms, tuple) or not algorithms:
         raise ProfileError("key_algorithms", "empty_list")
     for algorithm in algorithms:
-        match = _KEY_ALGORITHM_RE.fullmatch(algorithm) if isinstance(algorithm, str) else None
-        bits = int(match.group(1)) if match else 0
-        # SBR §6.1.5: RSA ≥ 2048 with a modulus length divisible by 8
-        if bits < 2048 or bits % 8 or bits > 8192:
+        if not is_allowed_name(algorithm):  # SBR §6.1.5
             raise ProfileError("key_algorithms", "algorithm", value=repr(algorithm))
 
 

@@ -20,13 +20,13 @@ from datetime import datetime, timezone
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, padding, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from ra_console.pki import _der as der
+from ra_console.pki.keys import algorithm_of
 
 FORMAT = "ra-console-request"
 VERSION = 1
@@ -174,7 +174,7 @@ def read_request_file(data: bytes | str) -> RequestFile:
                        created=doc["created"])
 
 
-def decrypt_private_key(request_file: RequestFile, password: str) -> rsa.RSAPrivateKey:
+def decrypt_private_key(request_file: RequestFile, password: str):
     """The request file's private key; wrong password → RequestFileError("wrong_password")."""
     try:
         key = serialization.load_pem_private_key(request_file.private_key_pem.encode("ascii"),
@@ -183,7 +183,7 @@ def decrypt_private_key(request_file: RequestFile, password: str) -> rsa.RSAPriv
         raise RequestFileError("wrong_password") from None
     if _spki_sha256(key.public_key()) != request_file.spki_sha256:
         raise RequestFileError("damaged", detail="the private key does not match the CSR")
-    return key  # type: ignore[return-value]
+    return key
 
 
 def load_chain(pem: bytes) -> list[x509.Certificate]:
@@ -270,7 +270,7 @@ def write_request_file(key, csr: x509.CertificateSigningRequest, *, request_id: 
         "format": FORMAT, "version": VERSION,
         "created": created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "request_id": request_id, "emails": list(emails),
-        "key_algorithm": f"RSA-{key.key_size}",
+        "key_algorithm": algorithm_of(key.public_key()),
         "spki_sha256": _spki_sha256(key.public_key()),
         "csr": csr.public_bytes(serialization.Encoding.PEM).decode("ascii"),
         "private_key": encrypt_private_key(key, password, iterations=iterations),

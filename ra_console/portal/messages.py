@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import format_date, gettext as _
 
-from ra_console.pki.requestfile import MAX_ITERATIONS
+from ra_console.web.messages import request_file_texts
 from ra_console.web.pages import form_expired
 
 MIN_PASSWORD_LENGTH = 8
@@ -169,6 +169,19 @@ def reason_labels() -> dict[str, str]:
     }
 
 
+def key_algorithm_label(name: str) -> str:
+    """A key algorithm as the request page offers it: the name and what choosing it means."""
+    labels = {
+        "RSA-4096": _("RSA-4096 – works with every mail program (choose this if unsure)"),
+        "RSA-3072": _("RSA-3072 – works with every mail program, a little faster than RSA-4096"),
+        "RSA-2048": _("RSA-2048 – works with every mail program, the smallest key allowed"),
+        "EC-P256": _("EC P-256 – small and fast, but not every mail program can use it"),
+        "EC-P384": _("EC P-384 – like P-256 with a larger safety margin; same limits"),
+        "EC-P521": _("EC P-521 – like P-256 with the largest safety margin; same limits"),
+    }
+    return labels.get(name, name)
+
+
 def browser_texts() -> dict[str, str]:
     """What the browser code (static/js) may show, in the user's language.
 
@@ -201,25 +214,11 @@ def browser_texts() -> dict[str, str]:
                     detail="{detail}"),
         "form_expired": form_expired(),
         # PKCS#12 page
-        "choose_file": _("Please choose your request file (.json)."),
-        "password_missing": _("Please enter the password of the request file."),
+        **request_file_texts(),
         "p12_password_missing": _("Please set a password for the PKCS#12 file."),
-        "decrypting": _("Decrypting the private key …"),
         "building": _("Building the PKCS#12 file …"),
         "p12_saved": _("The PKCS#12 file %(name)s was created and saved. Import it into your "
                        "mail program with its password.", name="{name}"),
-        "not_a_request_file": _("This is not a request file (.json) of this portal."),
-        "damaged": _("The request file is damaged. Use an unchanged copy of the file you "
-                     "saved when you made the request."),
-        "unsupported_version": _("This request file has a format version (%(version)s) this "
-                                 "portal cannot read.", version="{version}"),
-        "unsupported_encryption": _("The private key in this request file is encrypted with "
-                                    "a method this portal does not read."),
-        "too_many_iterations": _(
-            "The request file asks for %(iterations)s key derivation iterations; at most "
-            "%(max)s are accepted. It was not made by this portal.",
-            iterations="{iterations}", max=str(MAX_ITERATIONS)),
-        "wrong_password": _("Wrong password for the request file."),
         "key_mismatch": _("This request file belongs to another request: its key does not "
                           "match this certificate. Choose the file saved for this request."),
         "not_a_certificate": _("The certificate could not be loaded. Please reload the page."),

@@ -22,10 +22,17 @@ from wtforms import SelectChoice
 from ra_console.adapters.settings import cached_issuance_pause
 from ra_console.core.db import get_session
 from ra_console.models import Certificate, Mailbox
+from ra_console.pki.keys import EC_CURVES
 from ra_console.portal import scripts
 from ra_console.portal.addresses import pending_addresses
 from ra_console.portal.forms import ConfirmForm, RequestForm, RevokeForm
-from ra_console.portal.messages import browser_texts, message_for, next_step, reason_labels
+from ra_console.portal.messages import (
+    browser_texts,
+    key_algorithm_label,
+    message_for,
+    next_step,
+    reason_labels,
+)
 from ra_console.queries.addresses import network_contacts
 from ra_console.queries.certificates import BUNDLES, bundle
 from ra_console.queries.requests import address_choices, blocker_of, has_status
@@ -139,7 +146,9 @@ def new_request():
     algorithms = list(dict.fromkeys(a for c in choices for a in c.profile.key_algorithms))
     return render_template("portal/new_request.html", form=form, choices=choices, error=error,
                            error_next=error_next, has_status=has_status(person, runtime),
-                           algorithms=algorithms, texts=browser_texts(),
+                           algorithms=algorithms,
+                           algorithm_labels={a: key_algorithm_label(a) for a in algorithms},
+                           ec_algorithms=EC_CURVES, texts=browser_texts(),
                            pending_addresses=pending_addresses(db, person.id, runtime.now()),
                            contacts=network_contacts(db, person.id),
                            blocked_texts=_blocked_texts(choices),

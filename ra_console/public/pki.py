@@ -10,8 +10,9 @@ from urllib.parse import unquote
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, render_template, request
 from sqlmodel import select
+from werkzeug.exceptions import HTTPException
 
 from ra_console.core.db import get_session
 from ra_console.models import Certificate
@@ -29,6 +30,17 @@ def _files() -> tuple[Path, dict[str, str]]:
     except (OSError, ValueError):
         abort(404)
     return folder, {meta["name"]: "issuing", meta["root_name"]: "root"}
+
+
+@bp.route("/")
+@public
+def index():
+    """What the CA publishes here, and the way to revoke without an account."""
+    try:
+        _folder, names = _files()
+    except HTTPException:
+        names = {}  # no local CA: the revocation link stays useful
+    return render_template("public/pki_index.html", names=sorted(names))
 
 
 @bp.route("/<name>.crt")

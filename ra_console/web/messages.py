@@ -1,9 +1,12 @@
-"""Texts for refused address rows, challenge links, typed input, refused rules and audit
-chain checks, in the reader's language."""
+"""Texts for error codes (refused address rows, challenge links, typed input, refused
+rules, audit chain checks, revocation by key) and for the browser code shared by several
+audiences, in the reader's language."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
+
+from ra_console.pki.requestfile import MAX_ITERATIONS
 
 
 def _field(p: dict) -> str:
@@ -47,6 +50,7 @@ def input_message(code: str, params: dict | None = None) -> str | None:
     """The text for a broken input rule, or None for other codes."""
     builder = INPUT_MESSAGES.get(code)
     return builder(params or {}) if builder else None
+
 
 ADDRESS_MESSAGES = {
     "bad_kind": lambda p: _("Unknown mailbox type '%(kind)s' (personal or functional).",
@@ -104,8 +108,9 @@ RULE_MESSAGES = {
                            low=p.get("low"), high=p.get("high")),
     "empty_list": lambda p: _("must not be empty"),
     "not_list": lambda p: _("must be a list"),
-    "algorithm": lambda p: _("unsupported key algorithm %(value)s (RSA-2048 to RSA-8192)",
-                             value=p.get("value")),
+    "algorithm": lambda p: _(
+        "unsupported key algorithm %(value)s (RSA-2048 to RSA-8192, EC-P256, EC-P384, EC-P521)",
+        value=p.get("value")),
     "not_pairs": lambda p: _("each line must read attribute=value"),
     "not_attribute_mapping": lambda p: _("each line must read attribute=value"),
     "attribute": lambda p: _("unsupported attribute %(value)s (C, ST, L, O, OU, "
@@ -187,3 +192,52 @@ AUDIT_MESSAGES = {
 def audit_message(code: str, params: dict) -> str:
     """Why the audit chain does not verify, in the reader's language."""
     return AUDIT_MESSAGES[code](params)
+
+
+# Revocation by key possession (public/revoke.py): codes of usecases.certificates.
+# PossessionError's codes arrive through RevocationError(exc.code).
+REVOCATION_MESSAGES = {
+    "challenge_invalid": lambda p: _(
+        "This challenge was not issued by this page. Please sign the challenge shown now."),
+    "challenge_expired": lambda p: _(
+        "The challenge has expired (it is valid for 30 minutes). Please sign the new one "
+        "shown on this page."),
+    "certificate_missing": lambda p: _(
+        "Please choose your request file (.json), or upload the certificate and the "
+        "signature."),
+    "not_a_certificate": lambda p: _(
+        "The certificate file cannot be read. Upload the certificate as PEM or DER."),
+    "signature_missing": lambda p: _("Please upload or paste the signature."),
+    "unknown_certificate": lambda p: _(
+        "No certificate issued by this RA has this public key."),
+    "bad_signature": lambda p: _(
+        "The signature does not match: it was not made with the certificate's private key "
+        "over the challenge shown on this page."),
+    "already_revoked": lambda p: _("The certificate %(serial)s is already revoked.",
+                                   serial=p.get("serial", "")),
+    "expired": lambda p: _(
+        "The certificate %(serial)s has expired; an expired certificate is not revoked.",
+        serial=p.get("serial", "")),
+}
+
+
+def request_file_texts() -> dict[str, str]:
+    """What the browser says about a request file it opens (the .p12 page, the revocation
+    page). `{name}` marks a value the browser fills in."""
+    return {
+        "choose_file": _("Please choose your request file (.json)."),
+        "password_missing": _("Please enter the password of the request file."),
+        "decrypting": _("Decrypting the private key …"),
+        "not_a_request_file": _("This is not a request file (.json) of this portal."),
+        "damaged": _("The request file is damaged. Use an unchanged copy of the file you "
+                     "saved when you made the request."),
+        "unsupported_version": _("This request file has a format version (%(version)s) this "
+                                 "portal cannot read.", version="{version}"),
+        "unsupported_encryption": _("The private key in this request file is encrypted with "
+                                    "a method this portal does not read."),
+        "too_many_iterations": _(
+            "The request file asks for %(iterations)s key derivation iterations; at most "
+            "%(max)s are accepted. It was not made by this portal.",
+            iterations="{iterations}", max=str(MAX_ITERATIONS)),
+        "wrong_password": _("Wrong password for the request file."),
+    }

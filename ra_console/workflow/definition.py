@@ -14,7 +14,9 @@ from ra_console.core.config import PROJECT_ROOT
 from ra_console.workflow import conditions, effects, registry  # noqa: F401  (fill the registries)
 
 WORKFLOWS_DIR = PROJECT_ROOT / "workflows"
-ROLES = {"user", "network_contact", "id_verifier", "ra_admin", "auditor", "system"}
+# key_holder: anyone who proved possession of a certificate's private key (no account)
+ROLES = {"user", "network_contact", "id_verifier", "ra_admin", "auditor", "system",
+         "key_holder"}
 LANGUAGES = ("de", "en")
 AUDIENCES = {"user", "operator", "system"}
 TOP_KEYS = {"name", "initial", "entries", "states", "transitions"}

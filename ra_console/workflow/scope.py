@@ -39,4 +39,6 @@ def in_scope(session: Session, row: Any, actor: Actor, role: str) -> bool:
         return actor.person_id is not None and owner_id(row) == actor.person_id
     if role == "network_contact":
         return institute_id(session, row) in actor.institutes()
+    if role == "key_holder":  # scoped to the certificates whose key the actor proved
+        return isinstance(row, Certificate) and row.id in actor.roles["key_holder"]
     return False

@@ -27,7 +27,8 @@ def workflow_of(row: Any) -> Workflow:
 
 
 # Least privileged first: an admin acting on their own request acts as "user".
-ROLE_ORDER = ("user", "network_contact", "id_verifier", "ra_admin", "auditor", "system")
+ROLE_ORDER = ("key_holder", "user", "network_contact", "id_verifier", "ra_admin", "auditor",
+              "system")
 
 
 def role_for(session: Session, row: Any, actor: Actor, roles: frozenset[str]) -> str | None:

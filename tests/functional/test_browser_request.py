@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import select
 
 from ra_console.models import Certificate
@@ -39,6 +40,30 @@ def test_browser_csr_is_accepted_with_origin_browser(browser, new_csr, runtime):
             Certificate.public_id == answer["public_id"])).one()
         assert cert.origin == "browser" and cert.status == "requested"
         assert cert.spki_sha256 == answer["spki_sha256"]
+
+
+@pytest.mark.parametrize("curve, name", [(ec.SECP256R1(), "EC-P256"), (ec.SECP384R1(), "EC-P384")])
+def test_ec_csr_is_accepted(browser, new_csr, runtime, curve, name):
+    browser.login("erika")
+    response = _post(browser, new_csr(curve=curve)[1].decode(), key_algorithm=name)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["key_algorithm"] == name
+    with runtime.session() as s:
+        assert s.exec(select(Certificate)).one().key_algorithm == name
+
+
+@pytest.mark.parametrize("language, rsa_words, ec_words", [
+    ("en", "works with every mail program", "not every mail program can use it"),
+    ("de", "funktioniert mit jedem Mailprogramm", "nicht jedes Mailprogramm"),
+])
+def test_key_choices_are_explained(browser, language, rsa_words, ec_words):
+    browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    browser.login("erika")
+    page = browser.get("/certificates/new").get_data(as_text=True)
+    options = dict(re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', page))
+    assert list(options) == ["RSA-4096", "RSA-3072", "RSA-2048", "EC-P256", "EC-P384"]
+    assert rsa_words in options["RSA-4096"] and ec_words in options["EC-P256"]
+    assert 'id="key-algorithm-hint"' in page
 
 
 @pytest.mark.parametrize("fields, expected", [

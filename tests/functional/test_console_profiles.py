@@ -29,7 +29,8 @@ def config_overrides():
 def profile_form(**changes) -> dict:
     """The personal profile's form as the configuration fills it, with `changes`."""
     values = {"action": "save", "ca": "local", "validity_days": "730",
-              "key_algorithms": "RSA-4096, RSA-2048", "renewal_window_days": "28",
+              "key_algorithms": "RSA-4096, RSA-3072, RSA-2048, EC-P256, EC-P384",
+              "renewal_window_days": "28",
               "approval_required": "",
               "fixed_subject": "O=Example University\norganizationIdentifier=VATDE-DE123456789"
                                "\nC=DE"}

@@ -19,7 +19,8 @@ from ra_console.workflow.actor import SYSTEM
 @pytest.fixture
 def config_overrides():
     return {"limits.sign_in": "3/minute", "limits.redeem": "5/minute",
-            "limits.challenge_per_user": "30/hour", "limits.challenge_per_row": "2/hour"}
+            "limits.challenge_per_user": "30/hour", "limits.challenge_per_row": "2/hour",
+            "limits.revoke_by_key": "2/hour"}
 
 
 def new_rows(runtime, institute: str, count: int) -> list[int]:
@@ -100,6 +101,9 @@ def test_allowed_networks(runtime):
     assert outside.status_code == 403
     assert client.get("/pki/ra-issuing.crl",
                       environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 200
+    # revocation by key possession: also for someone who has left the organisation
+    assert client.get("/pki/revoke",
+                      environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 200
 
 
 def test_bad_limit_settings_stop_start_up(runtime):
@@ -160,3 +164,13 @@ def test_the_limit_per_row_holds_for_everyone(browser, runtime):
     browser.logout()
     browser.login("admin")  # another person, the same row: still refused
     assert fire(browser, row, "resend") == 429
+
+
+def test_revocation_by_key_is_rate_limited(app):
+    client = app.test_client()
+    page = client.get("/pki/revoke").get_data(as_text=True)
+    data = {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1),
+            "challenge": re.search(r'name="challenge" value="([^"]+)"', page).group(1),
+            "signature": "AAAA", "spki_sha256": "ab" * 32}
+    codes = [client.post("/pki/revoke", data=data).status_code for _ in range(3)]
+    assert codes == [400, 400, 429]

@@ -22,6 +22,7 @@ from ra_console.web.messages import (
     ADDRESS_MESSAGES,
     AUDIT_MESSAGES,
     INPUT_MESSAGES,
+    REVOCATION_MESSAGES,
     RULE_MESSAGES,
     address_message,
 )
@@ -153,3 +154,11 @@ def test_every_input_rule_code_has_both_languages_wherever_it_is_shown(app):
         for show in (address_message, identity_message):  # address rows, identity desk
             english, german = _both(app, lambda c=code, s=show: s(c, params))
             assert english != german and "(%s)" % code not in english, code
+
+
+def test_every_revocation_code_has_both_languages(app):
+    codes = _raised("RevocationError") | _raised("PossessionError")
+    assert {"bad_signature", "challenge_expired"} <= codes <= set(REVOCATION_MESSAGES)
+    for code in codes:
+        english, german = _both(app, lambda c=code: REVOCATION_MESSAGES[c]({"serial": "1a"}))
+        assert english != german, code

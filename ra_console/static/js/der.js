@@ -65,6 +65,14 @@ export function int(n) {
   return tlv(TAG.INTEGER, Uint8Array.from(bytes));
 }
 
+/** INTEGER from big-endian unsigned bytes (e.g. an ECDSA signature's r or s). */
+export function unsignedInt(bytes) {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  const value = bytes.subarray(i);
+  return tlv(TAG.INTEGER, value[0] & 0x80 ? concat(Uint8Array.of(0), value) : value);
+}
+
 export function oid(dotted) {
   const arcs = dotted.split(".").map(Number);
   const body = [];
@@ -156,12 +164,4 @@ export function readSmallInt(node) {
   }
   if (value.length > 6) return Number.MAX_SAFE_INTEGER;
   return value.reduce((n, byte) => n * 256 + byte, 0);
-}
-
-/** An INTEGER's magnitude without sign padding (for comparing RSA moduli). */
-export function readUnsigned(node) {
-  const value = expect(node, TAG.INTEGER).value;
-  let i = 0;
-  while (i < value.length - 1 && value[i] === 0) i++;
-  return value.subarray(i);
 }

@@ -1,8 +1,7 @@
 // "Generate PKCS#12 file in the browser" on an issued certificate's page: the request file's
 // key (decrypted here with the user's password) + the certificate chain → a .p12 download.
 // Nothing is uploaded; the only request is the GET of the certificate chain.
-import { UserError, decryptPrivateKey, hasWebCrypto, modulusOf } from "./keys.js";
-import { equal } from "./der.js";
+import { UserError, decryptPrivateKey, hasWebCrypto, publicKeyId } from "./keys.js";
 import { buildPkcs12 } from "./pkcs12.js";
 import { MAX_FILE_BYTES, parseRequestFile } from "./requestfile.js";
 import { fileStem, saveFile, show, texts, withProgress } from "./ui.js";
@@ -57,10 +56,11 @@ async function build() {
     const p12Password = $("same-password").checked ? password : $("p12-password").value;
     if (!p12Password) throw new UserError("p12_password_missing");
     const pkcs8 = await withProgress(status, t("decrypting"), () => decryptPrivateKey(request.private_key, password));
-    const modulus = modulusOf(pkcs8, true);
-    if (!equal(modulus, modulusOf(request.spki, false))) throw new UserError("damaged");
+    const keyId = await publicKeyId(pkcs8, true);
+    if (keyId !== await publicKeyId(request.spki, false)) throw new UserError("damaged");
     const chain = await loadChain();
-    const leaf = chain.find((cert) => equal(modulusOf(cert.spki, false), modulus));
+    const ids = await Promise.all(chain.map((cert) => publicKeyId(cert.spki, false).catch(() => null)));
+    const leaf = chain[ids.indexOf(keyId)];
     if (!leaf) throw new UserError("key_mismatch");
     const withChain = document.querySelector('input[name="p12-chain"]:checked').value === "chain";
     const profile = document.querySelector('input[name="p12-profile"]:checked').value;

@@ -90,11 +90,10 @@ async function generate() {
   button.disabled = true;
   try {
     const algorithm = $("key-algorithm").value;
-    const bits = Number(algorithm.split("-")[1]);
     const mailbox = form.querySelector('input[name="mailbox"]:checked');
     const address = mailbox?.dataset.address || "";
-    const keys = await withProgress(status, t("generating", { algorithm }), () => generateKeyPair(bits));
-    const csr = await buildCsr(keys, address || "request");
+    const keys = await withProgress(status, t("generating", { algorithm }), () => generateKeyPair(algorithm));
+    const csr = await buildCsr(keys, address || "request", algorithm);
     const keyPem = await withProgress(status, t("encrypting"), () => encryptPrivateKey(keys.privateKey, $("json-password").value));
     const answer = await withProgress(status, t("uploading"), () => upload(csr.pem, algorithm));
     if (!answer.ok) {

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from sqlmodel import select
 from support import der_to_ber
@@ -78,7 +78,10 @@ class FakeCA:
     fail_list_after_submit: int = 0  # ... armed once the next order is stored
     wrong_key: bool = False  # certify a different key than the CSR's
     refuse: int | None = None  # Sectigo error code for the next enroll
-    allowed_key_sizes: tuple = (2048, 3072, 4096)
+    # in the published API's notation (Sectigo's certificate profile "keyTypes", an issued
+    # certificate's "keyType": "RSA - 2048", "EC - P-256")
+    allowed_key_types: tuple = ("RSA - 2048", "RSA - 3072", "RSA - 4096", "EC - P-256",
+                                "EC - P-384")
     ids: itertools.count = field(default_factory=lambda: itertools.count(1001))
 
     def issue(self, csr_pem: str, spec: SubjectSpec, validation: str, days: int):
@@ -89,13 +92,17 @@ class FakeCA:
         profile = CertificateProfile(name="fake", validation=validation,
                                      fixed_subject=SPONSOR if validation == "sponsor" else (),
                                      validity_days=min(days, 825),
-                                     key_algorithms=("RSA-2048", "RSA-3072", "RSA-4096"))
+                                     key_algorithms=("RSA-2048", "RSA-3072", "RSA-4096",
+                                                     "EC-P256", "EC-P384"))
         cert = issue_certificate(ca, key, profile, spec, pki_base_url="http://pki.uni.example.org",
                                  now=self.clock())
         return [cert, *localca.chain_for(ca)]
 
-    def key_size(self, csr_pem: str) -> int:
-        return x509.load_pem_x509_csr(csr_pem.encode()).public_key().key_size
+    def key_type(self, csr_pem: str) -> str:
+        key = x509.load_pem_x509_csr(csr_pem.encode()).public_key()
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            return f"EC - P-{key.curve.key_size}"
+        return f"RSA - {key.key_size}"
 
     def hold(self):
         self.fail_list += self.fail_list_after_submit
@@ -181,7 +188,7 @@ class SectigoApp:
                 -195: "CA is unavailable."}.get(code, "refused")}, 400)
         if body["certType"] not in (101, 102):
             return _json({"code": -172, "description": "Invalid certificate profile."}, 400)
-        if ca.key_size(body["csr"]) not in ca.allowed_key_sizes:
+        if ca.key_type(body["csr"]) not in ca.allowed_key_types:
             return _json({"code": -194, "description": "Unsupported key size."}, 400)
         order_id = str(next(ca.ids))
         ca.orders[order_id] = {"id": order_id, "state": "requested", "body": body,
@@ -299,7 +306,7 @@ class HaricaApp:
         row = dict(zip(self.COLUMNS, rows[1], strict=True))
         if row["CertType"] not in ("email_only", "natural_legal_lcp"):
             return _json({"message": f"Invalid CertType {row['CertType']}"}, 400)
-        if self.ca.key_size(row["CSR"]) not in self.ca.allowed_key_sizes:
+        if self.ca.key_type(row["CSR"]) not in self.ca.allowed_key_types:
             return _json({"message": "The key size of the CSR is not allowed"}, 400)
         personal = row["CertType"] == "natural_legal_lcp"
         emails = tuple(e for e in (row["Email"], row["Email2"], row["Email3"]) if e)
@@ -372,14 +379,15 @@ def profiles_using(ca_name: str) -> dict:
     return {name: {**table, "ca": ca_name} for name, table in profiles.items()}
 
 
-def send_request(runtime, new_csr, username: str = "erika", bits: int = 2048) -> str:
+def send_request(runtime, new_csr, username: str = "erika", bits: int = 2048,
+                 curve=None) -> str:
     """Request a certificate for the person's first address and send it; its public id."""
     with runtime.session() as s:
         who = s.exec(select(Person).where(Person.username == username)).one()
         mailbox = s.exec(select(Mailbox).where(Mailbox.owner_id == who.id)).first()
         cert = create_request(s, runtime, actor_for(who, s), who,
                               mailbox_public_id=mailbox.public_id, aliases=[],
-                              csr=new_csr(bits=bits)[1], consents=CONSENTS)
+                              csr=new_csr(bits=bits, curve=curve)[1], consents=CONSENTS)
         fire(s, cert, "submit", actor_for(who, s))
         s.commit()
         return cert.public_id

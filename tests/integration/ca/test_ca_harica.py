@@ -7,6 +7,8 @@ import csv
 import io
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import select
 
 from ra_console.jobs.sweeps import drain_outbox, poll_ca
@@ -66,7 +68,7 @@ def test_pending_then_issued(helpers, app, seeded, new_csr, harica, fake_ca):
 
 
 def test_rejection_with_the_cas_reason(helpers, app, seeded, new_csr, fake_ca):
-    fake_ca.allowed_key_sizes = (4096,)
+    fake_ca.allowed_key_types = ("RSA - 4096",)
     public_id = helpers.send_request(seeded, new_csr)  # RSA-2048
     run(app, seeded)
     assert helpers.certificate(seeded, public_id).status == "rejected"
@@ -142,3 +144,29 @@ def test_revoke_by_serial_when_the_reference_is_unknown(helpers, app, seeded, ne
         s.commit()
     run(app, seeded)
     assert fake_ca.orders[item]["status"] == "Revoked"
+
+
+@pytest.mark.parametrize("curve, key_type", [(ec.SECP256R1(), "EC - P-256"),
+                                             (ec.SECP384R1(), "EC - P-384")])
+def test_ec_csr_goes_into_the_csv_unchanged(helpers, app, seeded, new_csr, fake_ca, curve,
+                                            key_type):
+    public_id = helpers.send_request(seeded, new_csr, curve=curve)
+    run(app, seeded)
+    cert = helpers.certificate(seeded, public_id)
+    assert cert.status == "issued" and cert.key_algorithm == f"EC-P{curve.key_size}"
+    [(_, _, _, body)] = creates(fake_ca)
+    csv_part = body.split(b"text/csv\r\n\r\n", 1)[1].split(b"\r\n--", 1)[0].decode()
+    _header, row = list(csv.reader(io.StringIO(csv_part)))
+    assert row[-1] == cert.csr_pem.strip() and fake_ca.key_type(row[-1]) == key_type
+    leaf = x509.load_pem_x509_certificate(cert.cert_pem.encode())
+    usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.key_agreement and not usage.key_encipherment
+    assert [f for f in cert.lint_findings if f["severity"] in ("FATAL", "ERROR", "WARNING")] == []
+
+
+def test_curve_the_ca_does_not_offer_is_rejected_with_its_reason(helpers, app, seeded, new_csr,
+                                                                 fake_ca):
+    fake_ca.allowed_key_types = ("RSA - 4096", "EC - P-256")
+    public_id = helpers.send_request(seeded, new_csr, curve=ec.SECP384R1())
+    run(app, seeded)
+    assert helpers.certificate(seeded, public_id).status == "rejected"

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import select
 
 from ra_console.jobs.sweeps import drain_outbox, poll_ca
@@ -74,7 +75,8 @@ def test_pending_then_issued(h, app, seeded, new_csr, fake_ca, clock):
     (-172, "profile"), (-188, "too many"), (None, "key size")])
 def test_rejection_with_the_cas_reason(h, app, seeded, new_csr, fake_ca, code, words):
     fake_ca.refuse = code
-    fake_ca.allowed_key_sizes = (2048, 4096) if code else (4096,)  # None: -194 for RSA-2048
+    fake_ca.allowed_key_types = (("RSA - 2048", "RSA - 4096") if code
+                                 else ("RSA - 4096",))  # None: -194 for RSA-2048
     public_id = h.send_request(seeded, new_csr)
     run(app, seeded)
     cert = h.certificate(seeded, public_id)
@@ -176,3 +178,34 @@ def test_expired_token_is_renewed(h, app, seeded, new_csr, sectigo, fake_ca):
     run(app, seeded)
     assert h.certificate(seeded, public_id).status == "issued"
     assert len(_calls(fake_ca, "/token")) == 2
+
+
+@pytest.mark.parametrize("curve, key_type", [(ec.SECP256R1(), "EC - P-256"),
+                                             (ec.SECP384R1(), "EC - P-384")])
+def test_ec_csr_is_enrolled_unchanged(h, app, seeded, new_csr, fake_ca, curve, key_type):
+    public_id = h.send_request(seeded, new_csr, curve=curve)
+    run(app, seeded)
+    cert = h.certificate(seeded, public_id)
+    assert cert.status == "issued" and cert.key_algorithm == f"EC-P{curve.key_size}"
+    [enroll] = _calls(fake_ca, "/enroll")
+    body = json.loads(enroll[3])
+    assert body["csr"].strip() == cert.csr_pem.strip()  # the API takes the key from the CSR
+    assert fake_ca.key_type(body["csr"]) == key_type
+    assert "keyType" not in body and "keySize" not in body  # not enrolment fields
+    leaf = x509.load_pem_x509_certificate(cert.cert_pem.encode())
+    assert leaf.public_key().public_numbers() == x509.load_pem_x509_csr(
+        cert.csr_pem.encode()).public_key().public_numbers()
+    usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and usage.key_agreement and not usage.key_encipherment
+    assert [f for f in cert.lint_findings if f["severity"] in ("FATAL", "ERROR", "WARNING")] == []
+
+
+def test_curve_outside_the_profiles_key_types_gets_minus_194(h, app, seeded, new_csr, fake_ca):
+    fake_ca.allowed_key_types = ("RSA - 4096", "EC - P-256")
+    public_id = h.send_request(seeded, new_csr, curve=ec.SECP384R1())
+    run(app, seeded)
+    assert h.certificate(seeded, public_id).status == "rejected"
+    with seeded.session() as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.entity_id == public_id,
+                                                AuditEvent.trigger == "reject")).one()
+    assert "-194" in event.data["reason"]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ra_console.pki.lint import is_blocking, lint_certificate, lint_crl
@@ -26,8 +27,16 @@ def _verify(openssl, issued, leaf: str, *extra):
                 "-untrusted", ca / "issuing.crt", issued.out / leaf, check=False)
 
 
-@pytest.mark.parametrize("leaf", ["person.pem", "functional.pem"])
-@pytest.mark.parametrize("purpose", [None, "smimesign", "smimeencrypt"])
+LEAVES = ["person.pem", "functional.pem", "ec_person.pem", "ec_functional.pem",
+          "rsa3072_person.pem"]
+
+
+# OpenSSL's "smimeencrypt" purpose demands keyEncipherment (RSA key transport); an EC key
+# agrees keys instead (RFC 8813 forbids keyEncipherment for it): the cms round trip below
+# proves that encryption to the EC certificates works.
+@pytest.mark.parametrize(("leaf", "purpose"), [
+    (leaf, purpose) for leaf in LEAVES for purpose in (None, "smimesign", "smimeencrypt")
+    if not (leaf.startswith("ec_") and purpose == "smimeencrypt")])
 def test_openssl_verify(openssl, issued, leaf, purpose):
     extra = ("-purpose", purpose) if purpose else ()
     result = _verify(openssl, issued, leaf, *extra)
@@ -78,7 +87,10 @@ def test_openssl_pkcs7_print_certs(openssl, issued, name, inform):
 
 
 @pytest.mark.parametrize(("leaf", "kind"), [("person.pem", "SPONSORED-STRICT"),
-                                            ("functional.pem", "MAILBOX-STRICT")])
+                                            ("functional.pem", "MAILBOX-STRICT"),
+                                            ("ec_person.pem", "SPONSORED-STRICT"),
+                                            ("ec_functional.pem", "MAILBOX-STRICT"),
+                                            ("rsa3072_person.pem", "SPONSORED-STRICT")])
 def test_pkilint_cli_clean(issued, leaf, kind):
     assert LINT_CLI.exists(), f"pkilint CLI missing at {LINT_CLI}"
     result = _run(LINT_CLI, "lint", "-d", "-o", issued.out / leaf, check=False)
@@ -90,7 +102,8 @@ def test_pkilint_cli_clean(issued, leaf, kind):
     assert strict.returncode == 0, strict.stdout
 
 
-@pytest.mark.parametrize("attr", ["person", "functional", "revoked"])
+@pytest.mark.parametrize("attr", ["person", "functional", "revoked", "ec_person",
+                                  "ec_functional", "rsa3072_person"])
 def test_pkilint_in_process_clean(issued, attr):
     cert = getattr(issued, attr)
     findings = lint_certificate(cert.public_bytes(serialization.Encoding.DER))
@@ -102,3 +115,33 @@ def test_pkilint_in_process_clean(issued, attr):
 def test_pkilint_crl_clean(issued, name, authority):
     findings = lint_crl((issued.directory / name).read_bytes(), authority=authority)
     assert not is_blocking(findings), findings
+
+
+@pytest.mark.parametrize("label", ["ec_person", "ec_functional"])
+def test_ec_key_usage_is_signing_and_key_agreement(issued, label):
+    usage = getattr(issued, label).extensions.get_extension_for_class(x509.KeyUsage)
+    assert usage.critical
+    assert usage.value.digital_signature and usage.value.key_agreement
+    assert not usage.value.key_encipherment and not usage.value.content_commitment
+
+
+@pytest.mark.parametrize("label", ["ec_person", "ec_functional", "rsa3072_person"])
+def test_smime_round_trip_with_openssl_cms(openssl, issued, label, tmp_path):
+    """Sign → verify to the root, encrypt → decrypt (ECDH key agreement for the EC keys)."""
+    out, ca = issued.out, issued.directory
+    mail = tmp_path / "mail.txt"
+    mail.write_text("Content-Type: text/plain\r\n\r\nGrüße mit elliptischen Kurven\r\n")
+    _run(openssl, "cms", "-sign", "-in", mail, "-signer", out / f"{label}.pem",
+         "-inkey", out / f"{label}.key", "-certfile", ca / "issuing.crt",
+         "-out", tmp_path / "signed.eml")
+    verified = _run(openssl, "cms", "-verify", "-in", tmp_path / "signed.eml",
+                    "-CAfile", ca / "root.crt", "-purpose", "smimesign")
+    assert "elliptischen Kurven" in verified.stdout
+    _run(openssl, "cms", "-encrypt", "-aes256", "-in", mail, "-out", tmp_path / "enc.eml",
+         out / f"{label}.pem")
+    info = _run(openssl, "cms", "-cmsout", "-print", "-in", tmp_path / "enc.eml").stdout
+    kind = "d.kari" if label.startswith("ec_") else "d.ktri"  # key agreement vs. transport
+    assert kind in info
+    decrypted = _run(openssl, "cms", "-decrypt", "-in", tmp_path / "enc.eml",
+                     "-recip", out / f"{label}.pem", "-inkey", out / f"{label}.key")
+    assert "elliptischen Kurven" in decrypted.stdout

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ra_console.pki.certificates import SubjectSpec, build_subject, issue_certificate
@@ -152,3 +153,24 @@ def test_key_and_time_checks(issuing_ca, rsa2048_key, now, pki_base_url):
     with pytest.raises(ValueError, match="http"):
         issue_certificate(issuing_ca, rsa2048_key.public_key(), MAILBOX, SUPPORT,
                           pki_base_url="ftp://pki.example.org", now=now)
+
+
+@pytest.mark.parametrize("curve, name", [(ec.SECP256R1, "EC-P256"), (ec.SECP384R1, "EC-P384")])
+def test_ec_key_signs_and_agrees_keys(issuing_ca, now, pki_base_url, curve, name):
+    key = ec.generate_private_key(curve()).public_key()
+    cert = issue_certificate(issuing_ca, key, PERSON, ANNA, pki_base_url=pki_base_url, now=now)
+    assert cert.public_key() == key
+    usage = _ext(cert, x509.KeyUsage)
+    assert usage.critical and usage.value.digital_signature and usage.value.key_agreement
+    assert not usage.value.key_encipherment  # RFC 8813: never for an EC key
+    only_rsa = profile_from_mapping("p", {"validation": "mailbox", "key_algorithms": ["RSA-4096"]})
+    with pytest.raises(ValueError, match=name):
+        issue_certificate(issuing_ca, key, only_rsa, SUPPORT, pki_base_url=pki_base_url,
+                          now=now)
+
+
+def test_keys_outside_the_baseline_requirements_are_not_issued(issuing_ca, now, pki_base_url):
+    for key in (ed25519.Ed25519PrivateKey.generate(), ec.generate_private_key(ec.SECP256K1())):
+        with pytest.raises(ValueError, match="only RSA and EC"):
+            issue_certificate(issuing_ca, key.public_key(), MAILBOX, SUPPORT,
+                              pki_base_url=pki_base_url, now=now)

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ra_console.pki.csr import CsrError, CsrInfo, check_csr, parse_csr, spki_sha256
+from ra_console.pki.keys import DEFAULT_ALGORITHMS
 
 PEM = serialization.Encoding.PEM
 DER = serialization.Encoding.DER
@@ -103,7 +104,7 @@ def test_rsa_1024_rejected(make_csr):
     with pytest.raises(CsrError) as err:
         check_csr(make_csr(key).public_bytes(PEM))
     assert _code(err) == "key_size_not_allowed"
-    assert err.value.params == {"bits": 1024, "allowed": ("RSA-4096", "RSA-2048")}
+    assert err.value.params == {"bits": 1024, "allowed": DEFAULT_ALGORITHMS}
 
 
 def test_rsa_4096_rejected_when_only_2048_allowed(make_csr):
@@ -124,12 +125,40 @@ def test_exponent_3_rejected(make_csr):
     assert err.value.params == {"exponent": 3}
 
 
-def test_ec_key_rejected(make_csr):
+@pytest.mark.parametrize("key, name", [
+    (lambda: rsa.generate_private_key(public_exponent=65537, key_size=3072), "RSA-3072"),
+    (lambda: ec.generate_private_key(ec.SECP256R1()), "EC-P256"),
+    (lambda: ec.generate_private_key(ec.SECP384R1()), "EC-P384"),
+])
+def test_rsa_3072_and_ec_keys_accepted_by_default(make_csr, key, name):
+    key = key()
+    info = check_csr(make_csr(key).public_bytes(PEM))
+    assert info.key_algorithm == name
+    assert info.spki_sha256 == spki_sha256(key.public_key())
+
+
+def test_ec_key_rejected_when_the_profile_lists_only_rsa(make_csr):
     key = ec.generate_private_key(ec.SECP256R1())
     with pytest.raises(CsrError) as err:
-        check_csr(make_csr(key).public_bytes(PEM))
+        check_csr(make_csr(key).public_bytes(PEM), allowed_algorithms=("RSA-4096",))
     assert _code(err) == "key_type_not_allowed"
-    assert err.value.params["key_type"] == "EC"
+    assert err.value.params == {"key_type": "EC-P256", "allowed": ("RSA-4096",)}
+
+
+def test_p521_only_when_the_profile_lists_it(make_csr):
+    data = make_csr(ec.generate_private_key(ec.SECP521R1())).public_bytes(PEM)
+    with pytest.raises(CsrError) as err:
+        check_csr(data)
+    assert err.value.params["key_type"] == "EC-P521"
+    assert check_csr(data, allowed_algorithms=("EC-P521",)).key_algorithm == "EC-P521"
+
+
+def test_curve_outside_the_baseline_requirements_rejected(make_csr):
+    key = ec.generate_private_key(ec.SECP256K1())  # Bitcoin's curve: not in SBR §6.1.5
+    with pytest.raises(CsrError) as err:
+        check_csr(make_csr(key).public_bytes(PEM), allowed_algorithms=("EC-P256",))
+    assert _code(err) == "key_type_not_allowed"
+    assert err.value.params["key_type"] == "EC (secp256k1)"
 
 
 def test_tampered_csr_has_bad_signature(csr_2048):

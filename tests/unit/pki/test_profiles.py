@@ -26,7 +26,7 @@ def test_person_profile_from_mapping():
     assert profile.policy_oid == "2.23.140.1.5.3.3"
     assert profile.renewal_window_days == 28
     assert profile.approval_required is False
-    assert profile.key_algorithms == ("RSA-4096", "RSA-2048")
+    assert profile.key_algorithms == ("RSA-4096", "RSA-3072", "RSA-2048", "EC-P256", "EC-P384")
     assert profile.fixed["O"] == "Universität Example"
 
 
@@ -40,6 +40,13 @@ def test_mailbox_profile_from_mapping():
     assert profile.fixed_subject == ()
     assert profile.key_algorithms == ("RSA-4096",)
     assert profile.approval_required is True
+
+
+@pytest.mark.parametrize("algorithms", [["RSA-3072"], ["EC-P256", "EC-P384", "EC-P521"],
+                                        ["RSA-8192", "RSA-2048"]])
+def test_every_key_the_baseline_requirements_allow(algorithms):
+    profile = profile_from_mapping("p", {**PERSON, "key_algorithms": algorithms})
+    assert profile.key_algorithms == tuple(algorithms)
 
 
 def test_profile_is_frozen():
@@ -57,7 +64,9 @@ def test_profile_is_frozen():
         ({"validity_days": True}, "validity_days"),
         ({"validation": "individual"}, "validation"),
         ({"key_algorithms": ["RSA-1024"]}, "key_algorithms"),
-        ({"key_algorithms": ["EC-P256"]}, "key_algorithms"),
+        ({"key_algorithms": ["EC-P224"]}, "key_algorithms"),
+        ({"key_algorithms": ["EC-secp256k1"]}, "key_algorithms"),
+        ({"key_algorithms": ["RSA-3076"]}, "key_algorithms"),
         ({"key_algorithms": []}, "key_algorithms"),
         ({"key_algorithms": "RSA-4096"}, "key_algorithms"),
         ({"renewal_window_days": -1}, "renewal_window_days"),

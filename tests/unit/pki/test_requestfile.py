@@ -10,6 +10,7 @@ import subprocess
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ra_console.pki import _der as der, requestfile as rf
@@ -237,12 +238,21 @@ def _documented_script() -> str:
     return next(b for b in blocks if "# 1. Take the encrypted private key" in b)
 
 
-def test_documented_openssl_commands(chain, rsa2048_key, make_csr, openssl, tmp_path):
+@pytest.mark.parametrize("curve", [None, ec.SECP256R1, ec.SECP384R1],
+                         ids=["rsa", "ec-p256", "ec-p384"])
+def test_documented_openssl_commands(chain, rsa2048_key, make_csr, openssl, tmp_path, curve,
+                                     issuing_ca, now, pki_base_url):
     import shutil
     import sys
 
+    key = rsa2048_key
+    if curve is not None:  # the same commands for an EC key
+        key = ec.generate_private_key(curve())
+        chain = [issue_certificate(issuing_ca, key.public_key(), PERSON, ANNA,
+                                   pki_base_url=pki_base_url, now=now), *chain_for(issuing_ca)]
+
     (tmp_path / "request.json").write_text(rf.write_request_file(
-        rsa2048_key, make_csr(rsa2048_key), request_id="doc", emails=list(ANNA.emails),
+        key, make_csr(key), request_id="doc", emails=list(ANNA.emails),
         password=PASSWORD))
     (tmp_path / "chain.pem").write_bytes(b"".join(
         c.public_bytes(serialization.Encoding.PEM) for c in chain))
@@ -265,7 +275,7 @@ def test_documented_openssl_commands(chain, rsa2048_key, make_csr, openssl, tmp_
                              ("erika-cert-only.p12", 0, False)):
         data = (tmp_path / name).read_bytes()
         loaded = pkcs12.load_pkcs12(data, "Export-Pässwort ✉".encode())
-        assert loaded.key.private_numbers() == rsa2048_key.private_numbers()
+        assert loaded.key.private_numbers() == key.private_numbers()
         assert loaded.cert.certificate == chain[0] and len(loaded.additional_certs) == count
         assert loaded.cert.friendly_name == b"Erika Mustermann"
         info = subprocess.run([openssl, "pkcs12", "-in", tmp_path / name, "-info", "-noout",
