@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlmodel import SQLModel
-from support import missing
+from support import Browser, missing
 
 import ra_console.models  # noqa: F401
 from ra_console.adapters.runtime import build_runtime
@@ -172,41 +172,6 @@ def app(seeded):
     app = create_app(runtime=seeded)
     app.config["TESTING"] = True
     return app
-
-
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-class Browser:
-    """The test client plus what a browser does: keep the CSRF token of the last page."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def get(self, url, **kwargs):
-        return self.client.get(url, **kwargs)
-
-    def token(self, url: str) -> str:
-        page = self.client.get(url)
-        match = CSRF_RE.search(page.get_data(as_text=True))
-        assert match, f"no CSRF token on {url} ({page.status_code})"
-        return match.group(1)
-
-    def submit(self, form_url: str, data: dict | None = None, action: str | None = None,
-               **kwargs):
-        """GET the form page, then POST to its action with its CSRF token."""
-        payload = {"csrf_token": self.token(form_url), **(data or {})}
-        return self.client.post(action or form_url, data=payload, **kwargs)
-
-    def logout(self):
-        return self.submit("/certificates", action="/logout")
-
-    def login(self, username: str):
-        if self.client.get("/login").status_code == 302:  # someone is signed in
-            self.logout()
-        response = self.submit("/login", {"username": username}, action="/login/dev")
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return response
 
 
 @pytest.fixture

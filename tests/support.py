@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from urllib.parse import unquote_to_bytes
 
 import pytest
@@ -120,3 +121,38 @@ def assert_key_never_sent(sent, key) -> None:
             for haystack in haystacks:
                 assert pattern not in haystack, f"{name} of the private key in {request.url}"
         assert b"PRIVATE KEY" not in request.body
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Browser:
+    """The test client plus what a browser does: keep the CSRF token of the last page."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def token(self, url: str) -> str:
+        page = self.client.get(url)
+        match = CSRF_RE.search(page.get_data(as_text=True))
+        assert match, f"no CSRF token on {url} ({page.status_code})"
+        return match.group(1)
+
+    def submit(self, form_url: str, data: dict | None = None, action: str | None = None,
+               **kwargs):
+        """GET the form page, then POST to its action with its CSRF token."""
+        payload = {"csrf_token": self.token(form_url), **(data or {})}
+        return self.client.post(action or form_url, data=payload, **kwargs)
+
+    def logout(self):
+        return self.submit("/certificates", action="/logout")
+
+    def login(self, username: str):
+        if self.client.get("/login").status_code == 302:  # someone is signed in
+            self.logout()
+        response = self.submit("/login", {"username": username}, action="/login/dev")
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response

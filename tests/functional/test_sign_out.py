@@ -3,8 +3,8 @@ logout kept working until the idle or absolute timeout)."""
 
 from __future__ import annotations
 
-from conftest import Browser
 from sqlmodel import select
+from support import Browser
 
 from ra_console.models import AuditEvent, Person
 
