@@ -67,7 +67,8 @@ def dashboard_figures(session, now) -> dict:
                                model=OutboxMessage),
     }
     months = issued_per_month(session, now)
-    runs = [(value_label("job", s.key.removeprefix("job:")), datetime.fromisoformat(s.value["at"]),
+    # job names stay keys here: the cache serves readers of every language
+    runs = [(s.key.removeprefix("job:"), datetime.fromisoformat(s.value["at"]),
              s.value) for s in session.exec(
         select(Setting).where(Setting.key.startswith("job:")).order_by(Setting.key))]
     return {"stats": stats, "months": months, "peak": max([n for _, n in months] + [1]),
@@ -135,7 +136,8 @@ class DashboardView(GuardedIndexView):
         if actor.has_role("id_verifier"):
             page["identity"] = identity_checks_today(session, now, runtime.config["timezone"])
         views = {view.endpoint: view for view in self.admin._views}
-        return self.render("console/dashboard.html", list_url=list_url, views=views, **page)
+        return self.render("console/dashboard.html", list_url=list_url, views=views,
+                           value_label=value_label, **page)
 
     @expose("/institutes.csv")
     @requires_roles("ra_admin", "auditor")

@@ -111,3 +111,13 @@ def test_identity_staff_see_todays_checks(browser):
     assert re.search(r'id="stat-identity-open"><a [^>]*>1<', page)
     assert 'data-institute=' not in page and 'id="stat-sent"' not in page
 
+
+
+def test_job_names_in_the_readers_language_from_the_shared_cache(browser, run_jobs):
+    run_jobs()
+    browser.login("admin")
+    browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    assert "Abgelaufene Zertifikate" in browser.get("/console/").get_data(as_text=True)
+    browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = browser.get("/console/").get_data(as_text=True)  # the figures come from the cache
+    assert "Expired certificates" in page and "Abgelaufene Zertifikate" not in page
