@@ -139,7 +139,7 @@ class DashboardView(GuardedIndexView):
         return self.render("console/dashboard.html", list_url=list_url, views=views,
                            value_label=value_label, **page)
 
-    @expose("/institutes.csv")
+    @expose("/export/institutes.csv")  # under /export/, like every list's CSV
     @requires_roles("ra_admin", "auditor")
     def institutes_csv(self):
         """The per-institute figures as CSV: an audited export, like every other."""

@@ -41,7 +41,7 @@ def test_network_contact_sees_only_own_institutes_figures(browser, runtime):
         assert raw not in page
     listed = browser.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert WAITING in listed and ERIKA_ITC not in listed
-    assert browser.get("/console/institutes.csv").status_code == 403
+    assert browser.get("/console/export/institutes.csv").status_code == 403
     browser.logout()
     browser.login("nk-phys")
     page = browser.get("/console/").get_data(as_text=True)
@@ -85,7 +85,7 @@ def test_admin_and_auditor_see_every_institute_and_its_csv(browser, runtime):
     browser.login("admin")
     page = browser.get("/console/").get_data(as_text=True)
     assert 'id="stat-dead"' in page and 'id="job-runs"' in page
-    response = browser.get("/console/institutes.csv")
+    response = browser.get("/console/export/institutes.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:3] == ["Kürzel der Einrichtung", "Einrichtung", "Warten auf Bestätigung"]
