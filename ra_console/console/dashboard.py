@@ -1,18 +1,27 @@
-"""The console's start page: what is waiting, what was issued, what expires, what failed."""
+"""The console's start page, one per role: a network contact sees their institutes'
+figures, identity-verification staff today's checks, RA admins and auditors the whole RA
+with per-institute figures (and their CSV); failed mails and job runs only RA admins."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
+from flask import Response, url_for
 from flask_admin import expose
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import func
 from sqlmodel import select
 
-from ra_console.console.base import GuardedIndexView
+from ra_console.console.base import GuardedIndexView, requires_roles
 from ra_console.console.labels import value_label
 from ra_console.core.db import get_session
-from ra_console.models import Certificate, OutboxMessage, Setting
+from ra_console.models import Certificate, IdentityCheck, OutboxMessage, Setting
+from ra_console.queries.institute_figures import institute_figures
 from ra_console.web.current import current_actor
+from ra_console.web.formats import local_time
+from ra_console.web.spreadsheet import csv_lines
+from ra_console.workflow import audit
 
 
 def _month_key(session):
@@ -58,19 +67,47 @@ def dashboard_figures(session, now) -> dict:
                                model=OutboxMessage),
     }
     months = issued_per_month(session, now)
-    runs = [(value_label("job", s.key.removeprefix("job:")), datetime.fromisoformat(s.value["at"]),
+    # job names stay keys here: the cache serves readers of every language
+    runs = [(s.key.removeprefix("job:"), datetime.fromisoformat(s.value["at"]),
              s.value) for s in session.exec(
         select(Setting).where(Setting.key.startswith("job:")).order_by(Setting.key))]
     return {"stats": stats, "months": months, "peak": max([n for _, n in months] + [1]),
-            "runs": runs, "counted_at": now}
+            "runs": runs, "institutes": institute_figures(session, now), "counted_at": now}
+
+
+def identity_checks_today(session, now, zone: str) -> dict:
+    """Checks started since midnight (the configured time zone) and those still open."""
+    # "today" is the day in the configured time zone, not in UTC
+    local = now.astimezone(ZoneInfo(zone))
+    midnight = datetime.combine(local.date(), time(), local.tzinfo).astimezone(timezone.utc)
+
+    def count(*conditions):
+        return session.exec(select(func.count()).select_from(IdentityCheck)
+                            .where(*conditions)).one()
+    return {"started_today": count(IdentityCheck.created_at >= midnight),
+            "open_today": count(IdentityCheck.created_at >= midnight,
+                                IdentityCheck.status == "started"),
+            "verified_today": count(IdentityCheck.verified_at >= midnight)}
+
+
+def list_url(view, **conditions) -> str:
+    """The URL of `view`'s list filtered by column_operation=value (e.g. status_equals),
+    whatever index or name Flask-Admin gives each filter in the URL."""
+    args = {}
+    for n, (wanted, value) in enumerate(conditions.items()):
+        for index, flt in enumerate(view._filters):
+            operation = flt.operation()
+            operation = getattr(operation, "_args", [operation])[0]
+            if f"{flt.column.key}_{str(operation).replace(' ', '_')}" == wanted:
+                args[f"flt{n}_{view.get_filter_arg(index, flt)}"] = value
+                break
+        else:
+            raise LookupError(f"{view.endpoint} has no filter {wanted}")
+    return url_for(f"{view.endpoint}.index_view", **args)
 
 
 class DashboardView(GuardedIndexView):
-    @expose("/")
-    def index(self):
-        session = get_session()
-        runtime = session.info["runtime"]
-        now = runtime.now()
+    def _overall(self, session, runtime, now) -> dict:
         # Many operators on one page: count at most every dashboard_cache_seconds per
         # process (the figures are counts over up to millions of rows).
         cached = runtime.services.get("dashboard.figures")
@@ -78,6 +115,50 @@ class DashboardView(GuardedIndexView):
         if cached is None or not now - max_age < cached["counted_at"] <= now:
             cached = dashboard_figures(session, now)
             runtime.services["dashboard.figures"] = cached
+        return cached
+
+    @expose("/")
+    def index(self):
+        session = get_session()
+        runtime = session.info["runtime"]
+        now = runtime.now()
         actor = current_actor()
-        operations = actor.has_role("ra_admin") or actor.has_role("auditor")
-        return self.render("console/dashboard.html", operations=operations, **cached)
+        page = {"counted_at": now, "lang": str(get_locale()),
+                "overall": actor.has_role("ra_admin") or actor.has_role("auditor"),
+                "operations": actor.has_role("ra_admin"),
+                # the certificate list's filter takes the time as text
+                "cutoffs": {days: (now + timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
+                            for days in (30, 60)}}
+        if page["overall"]:
+            page.update(self._overall(session, runtime, now))
+        elif actor.has_role("network_contact"):
+            page["institutes"] = institute_figures(session, now, set(actor.institutes()))
+        if actor.has_role("id_verifier"):
+            page["identity"] = identity_checks_today(session, now, runtime.config["timezone"])
+        views = {view.endpoint: view for view in self.admin._views}
+        return self.render("console/dashboard.html", list_url=list_url, views=views,
+                           value_label=value_label, **page)
+
+    @expose("/export/institutes.csv")  # under /export/, like every list's CSV
+    @requires_roles("ra_admin", "auditor")
+    def institutes_csv(self):
+        """The per-institute figures as CSV: an audited export, like every other."""
+        actor = current_actor()
+        session = get_session()
+        runtime = session.info["runtime"]
+        now = runtime.now()
+        lang = str(get_locale())
+        audit.append_event(session, entity_type="export", entity_id="institute_figures",
+                           trigger="export", actor=actor.username, role="ra_admin" if actor.has_role("ra_admin") else "auditor",
+                           ip=actor.ip, data={"format": "csv"})
+        session.commit()
+        titles = [_("Institute code"), _("Institute"), _("Waiting for confirmation"),
+                  _("Waiting since"), _("Challenges unanswered for a week"),
+                  _("Expiring within 30 days"), _("Expiring within 60 days"),
+                  _("Revocations scheduled")]
+        rows = [[f.code, f.name_de if lang == "de" else f.name_en, f.waiting,
+                 local_time(f.waiting_since), f.unanswered_week, f.expiring_30,
+                 f.expiring_60, f.revocations_scheduled]
+                for f in institute_figures(session, now)]
+        return Response("".join(csv_lines([titles, *rows])), mimetype="text/csv", headers={
+            "Content-Disposition": "attachment;filename=institute-figures.csv"})

@@ -11,6 +11,7 @@ from sqlmodel import select
 from wtforms import TextAreaField
 
 from ra_console.core.db import get_session
+from ra_console.queries.history import state_path
 from ra_console.usecases.transitions import perform
 from ra_console.web.current import current_actor
 from ra_console.web.limits import limited_transition
@@ -44,9 +45,14 @@ class WorkflowActionsMixin:
         transitions = available(get_session(), row, actor) if (
             self.may_write) else []
         workflow = workflow_of(row)
+        lang = str(get_locale())
+        diagram = render_svg(
+            workflow, lang, str(row.status),
+            state_path(get_session(), workflow.name, row.public_id),
+            title=_("Workflow: current state %(state)s",
+                    state=workflow.state_label(str(row.status), lang)))
         return self.render("console/actions.html", row=row, transitions=transitions,
-                           workflow=workflow, form=ActionForm(),
-                           diagram=render_svg(workflow, str(get_locale()), str(row.status)),
+                           workflow=workflow, form=ActionForm(), diagram=diagram,
                            mermaid=mermaid(workflow, "en", highlight=str(row.status)),
                            return_url=url_for(".index_view"))
 

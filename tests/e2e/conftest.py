@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from support import missing
 
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -46,6 +48,24 @@ def live_server(app):
     server.shutdown()
     thread.join()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def axe():
+    """axe(page) -> the WCAG 2.1 A/AA violations axe-core finds on the page (its context
+    needs bypass_csp=True: the injected script is the only thing that bypasses the CSP)."""
+    if not AXE.exists():
+        missing(f"axe-core at {AXE} (run scripts/build-js)")
+    source = AXE.read_text()
+
+    def violations(page) -> list[str]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.add_script_tag(content=source)
+        return page.evaluate("""async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '));
+        }""", WCAG)
+    return violations
 
 
 @pytest.fixture(scope="session")
