@@ -8,12 +8,12 @@ from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
 from flask_babel import gettext as _, lazy_gettext, ngettext
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlmodel import select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 
 from ra_console.console.base import GuardedModelView
-from ra_console.console.faces import face_of
+from ra_console.console.faces import face_of, person_name
 from ra_console.console.revoke_all import RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
@@ -56,18 +56,35 @@ def institutes_of(actor) -> list[Institute]:
     return list(session.exec(query).all())
 
 
+def _marked(address) -> Markup:
+    """An address with its confirmation, as a mark (and in words for screen readers)."""
+    if address.verified_at:
+        return Markup('{} <span aria-hidden="true">✔</span><span class="sr-only">({})</span>'
+                      ).format(address.display, _("confirmed"))
+    return Markup('{} <span aria-hidden="true">…</span><span class="sr-only">({})</span>'
+                  ).format(address.display, _("not yet confirmed"))
+
+
 def _primary(view, context, model, name):
+    primary = next((a for a in model.addresses if a.is_primary), None)
+    return _marked(primary) if primary else ""
+
+
+def _aliases(view, context, model, name):
+    return Markup("<br>").join(_marked(a) for a in model.addresses if not a.is_primary)
+
+
+def _primary_export(view, context, model, name):
     primary = next((a for a in model.addresses if a.is_primary), None)
     return primary.display if primary else ""
 
 
-def _aliases(view, context, model, name):
+def _aliases_export(view, context, model, name):
     return ", ".join(a.display for a in model.addresses if not a.is_primary)
 
 
-def _confirmed(view, context, model, name):
-    return Markup("<br>").join(
-        escape(f"{a.display}: {'✔' if a.verified_at else '…'}") for a in model.addresses)
+def _owner(view, context, model, name):
+    return person_name(model.owner)
 
 
 def _status(view, context, model, name):
@@ -91,9 +108,12 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
     write_roles = ("network_contact", "ra_admin")
     allow_create = allow_edit = True
     form = MailboxForm
-    column_list = ["primary", "aliases", "kind", "display_name", "owner.username",
-                   "institute", "status", "confirmed", "comment", "created_at"]
-    column_labels = {"owner.username": lazy_gettext("Person"),
+    # Each address carries its confirmation mark (the export has a column of its own).
+    # (the creation time is in the details, the export and the default sort)
+    column_list = ["primary", "aliases", "kind", "display_name", "owner", "institute",
+                   "status", "comment"]
+    column_labels = {"owner.username": lazy_gettext("Person"), "owner": lazy_gettext("Person"),
+                     "addresses.address": lazy_gettext("E-mail address"),
                      "kind": lazy_gettext("Mailbox type"),
                      "display_name": lazy_gettext("Display name"),
                      "status": lazy_gettext("Status"), "comment": lazy_gettext("Comment"),
@@ -101,9 +121,12 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
                      "primary": lazy_gettext("Primary address"),
                      "aliases": lazy_gettext("Aliases"),
                      "confirmed": lazy_gettext("Confirmed")}
-    column_formatters = {"primary": _primary, "aliases": _aliases, "confirmed": _confirmed,
+    column_formatters = {"primary": _primary, "aliases": _aliases, "owner": _owner,
                          "status": _status, "institute": _institute}
-    column_formatters_export = {"primary": _primary, "aliases": _aliases,
+    column_export_list = ["primary", "aliases", "kind", "display_name", "owner.username",
+                          "institute", "status", "confirmed", "comment", "created_at"]
+    column_formatters_export = {"primary": _primary_export, "aliases": _aliases_export,
+                                "institute": _institute,
                                 "confirmed": lambda v, c, m, n: ", ".join(
                                     a.address for a in m.addresses if a.verified_at)}
     column_searchable_list = ["addresses.address", "owner.username", "display_name", "comment"]
