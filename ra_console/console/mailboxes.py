@@ -146,6 +146,8 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
         if transition.trigger == "deactivate":
             carried = len(get_session().exec(select(Certificate.id).where(
                 Certificate.mailbox_id == row.id, Certificate.status == "issued")).all())
+            if not carried:
+                return []
             days = get_session().info["runtime"].config["lifecycle.offboarding_grace_days"]
             return [ngettext("%(num)s valid certificate of %(name)s will be revoked in "
                              "%(days)s days.",

@@ -11,6 +11,7 @@ from flask_admin.actions import action
 from flask_babel import gettext as _, lazy_gettext, ngettext
 from sqlmodel import select
 from wtforms import SelectChoice, SelectField
+from wtforms.validators import InputRequired
 
 from ra_console.console.base import requires_roles
 from ra_console.console.faces import face_of
@@ -28,8 +29,10 @@ ADMIN_REASONS = ("keyCompromise", "affiliationChanged", "superseded", "cessation
 
 
 class RevocationForm(ActionForm):
-    reason = SelectField(choices=[SelectChoice(r, VALUE_LABELS["revocation_reason"][r])
-                                  for r in ADMIN_REASONS])
+    # no preselected reason: keyCompromise and the others mean different things to the CA
+    reason = SelectField(validators=[InputRequired()], choices=[
+        SelectChoice("", lazy_gettext("Choose a reason")),
+        *(SelectChoice(r, VALUE_LABELS["revocation_reason"][r]) for r in ADMIN_REASONS)])
 
 
 class RevokeAllMixin:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from support import missing
 
-from ra_console.models import Institute
+from ra_console.models import Certificate, Institute, Mailbox, Person
 from ra_console.usecases.addresses import MailboxInput, add_mailbox
 from ra_console.workflow.actor import SYSTEM
 
@@ -80,5 +81,58 @@ def test_every_list_fits_the_screen(chromium, live_server, busy_rows, lang, widt
                 name = url.strip("/").replace("/", "-")
                 page.screenshot(path=f"{SHOTS}/{name}-{who}-{lang}-{width}.png",
                                 full_page=True)
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def row_pages(runtime) -> list[str]:
+    """The pages of single rows (the url-map sweeps skip routes with arguments): the action
+    pages with danger forms and a reason select, a details page, the revocation summaries."""
+    with runtime.session() as s:
+        cert = s.exec(select(Certificate)).first()
+        functional = s.exec(select(Mailbox).where(Mailbox.kind == "functional")).one()
+        erika = s.exec(select(Person).where(Person.username == "erika")).one()
+    return [f"/console/certificates/actions/{cert.id}",
+            f"/console/certificates/details/?id={cert.id}",
+            f"/console/certificates/revoke-selected/?ids={cert.id}",
+            f"/console/mailboxes/actions/{cert.mailbox_id}",
+            f"/console/mailboxes/actions/{functional.id}",
+            f"/console/persons/revoke-all/{erika.id}"]
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_row_pages_are_accessible_and_fit(chromium, live_server, runtime, busy_rows, lang):
+    if not AXE.exists():
+        missing(f"axe-core at {AXE} (run scripts/build-js)")
+    problems = []
+    for width in (1280, 1024):
+        context = chromium.new_context(locale=lang, extra_http_headers={
+            "Accept-Language": lang}, viewport={"width": width, "height": 900},
+            bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"{live_server}/login")
+        page.click("form:has(input[name='username'][value='admin']) button")
+        page.wait_for_load_state()
+        for url in row_pages(runtime):
+            response = page.goto(live_server + url)
+            assert response.status == 200, url
+            page.add_script_tag(content=AXE.read_text())
+            found = page.evaluate("""async (tags) => {
+                const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+                return r.violations.map(v => v.id + ': ' +
+                    v.nodes.map(n => n.target.join(' ')).join(', '));
+            }""", WCAG)
+            problems += [f"{url} ({width} px): {v}" for v in found]
+            wider = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if wider > 0:
+                problems.append(f"{url} ({width} px): page {wider} px wider than the window")
+            if SHOTS:
+                Path(SHOTS).mkdir(parents=True, exist_ok=True)
+                name = url.split("?")[0].strip("/").replace("/", "-")
+                page.screenshot(path=f"{SHOTS}/{name}-{lang}-{width}.png", full_page=True)
         context.close()
     assert problems == [], "\n".join(problems)
