@@ -17,6 +17,7 @@ from flask_admin.model import typefmt
 from flask_wtf import FlaskForm
 from werkzeug.utils import secure_filename
 
+from ra_console.console.faces import face_of, person_name
 from ra_console.console.labels import COLUMN_LABELS, column_label, value_label
 from ra_console.core.db import get_session
 from ra_console.web.access import OPERATOR_ROLES
@@ -75,6 +76,15 @@ def _value(group: str):
     return format_value
 
 
+def _person(view, context, model, name):
+    return person_name(getattr(model, name))
+
+
+def _mailbox(view, context, model, name):
+    mailbox = getattr(model, name)
+    return face_of(mailbox) if mailbox is not None else ""
+
+
 def readable(value, key: str | None = None) -> str:
     """A stored structure (a dict of audit data, an outbox payload, findings) as lines of
     "Label: value" with our labels; values of roles, kinds etc. as words."""
@@ -119,6 +129,10 @@ class GuardedModelView(Guarded, ModelView):
     export_types = ["csv"]
     page_size = 20  # rendering is most of a list's cost; operators can choose up to 100
     can_set_page_size = True
+    details_template = "console/details.html"
+
+    def render(self, template, **kwargs):
+        return super().render(template, face_of=face_of, **kwargs)
 
     @property
     def can_create(self):
@@ -136,6 +150,7 @@ class GuardedModelView(Guarded, ModelView):
         self.column_labels = {**COLUMN_LABELS, **(self.column_labels or {})}
         self.column_formatters = {
             **{name: _value(group) for name, group in VALUE_COLUMNS.items()},
+            "person": _person, "mailbox": _mailbox,
             **(self.column_formatters or {})}
         times = {datetime: _time, date: _date}
         self.column_type_formatters = {**typefmt.BASE_FORMATTERS, **times}

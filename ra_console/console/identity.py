@@ -114,7 +114,7 @@ class IdentityDeskView(GuardedView):
 class IdentityCheckView(GuardedModelView):
     read_roles = ("id_verifier", "ra_admin", "auditor")
     write_roles = ()
-    column_list = ["person_id", "status", "legal_given_name", "legal_surname",
+    column_list = ["person", "status", "legal_given_name", "legal_surname",
                    "document_type", "document_issuer", "document_number_last",
                    "document_expiry", "verifier", "verified_at", "valid_until", "created_at"]
     column_filters = ["status", "document_type", "verifier", "valid_until"]
@@ -122,4 +122,4 @@ class IdentityCheckView(GuardedModelView):
     column_default_sort = ("created_at", True)
     # hashes never leave the database: not shown, not exported
     column_details_exclude_list = ["code_hash", "document_number_hash"]
-    column_export_list = column_list
+    column_export_list = ["person_id", *column_list[1:]]

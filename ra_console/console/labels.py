@@ -15,6 +15,8 @@ COLUMN_LABELS = {
     "id": lazy_gettext("No."), "public_id": lazy_gettext("Reference"), "status": lazy_gettext("Status"),
     "created_at": lazy_gettext("Created"), "person_id": lazy_gettext("Person"), "institute_id": lazy_gettext("Institute"),
     "source": lazy_gettext("Source"), "comment": lazy_gettext("Comment"),
+    "person": lazy_gettext("Person"), "institute": lazy_gettext("Institute"),
+    "mailbox.institute": lazy_gettext("Institute"),
     # certificates
     "mailbox_id": lazy_gettext("Mailbox"), "profile": lazy_gettext("Profile"), "addresses": lazy_gettext("E-mail addresses"),
     "subject": lazy_gettext("Subject"), "given_name": lazy_gettext("Given name"), "surname": lazy_gettext("Surname"),
@@ -118,6 +120,15 @@ VALUE_LABELS = {
         "request_rejected": lazy_gettext("Request rejected"), "certificate_issued": lazy_gettext("Certificate issued"),
         "certificate_revoked": lazy_gettext("Certificate revoked"),
         "expiry_reminder": lazy_gettext("Expiry reminder"),
+    },
+    # RFC 5280 reasons the S/MIME BR allow (SBR §7.2.2); pki/revocation.py REASON_FLAGS
+    "revocation_reason": {
+        "unspecified": lazy_gettext("No reason given"),
+        "keyCompromise": lazy_gettext("Private key compromised"),
+        "affiliationChanged": lazy_gettext("Affiliation changed (name or organisation)"),
+        "superseded": lazy_gettext("Replaced by a new certificate"),
+        "cessationOfOperation": lazy_gettext("Mailbox or certificate no longer used"),
+        "privilegeWithdrawn": lazy_gettext("Entitlement withdrawn by the RA"),
     },
     "consent": {
         "name_and_mailbox": lazy_gettext("Name and address in the certificate"),

@@ -6,17 +6,18 @@ from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
-from flask_babel import gettext as _, lazy_gettext
+from flask_babel import gettext as _, lazy_gettext, ngettext
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlmodel import select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 
-from ra_console.console.base import GuardedModelView, status_label
+from ra_console.console.base import GuardedModelView
+from ra_console.console.faces import face_of, person_name
 from ra_console.console.revoke_all import RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
-from ra_console.models import Institute, Mailbox
+from ra_console.models import Certificate, Institute, Mailbox
 from ra_console.usecases.addresses import (
     AddressError,
     MailboxInput,
@@ -28,6 +29,7 @@ from ra_console.usecases.addresses import (
 from ra_console.web.current import current_actor
 from ra_console.web.limits import limited_transition
 from ra_console.web.messages import address_message
+from ra_console.web.pages import state_label
 from ra_console.workflow import audit
 from ra_console.workflow.state import WorkflowError
 
@@ -54,31 +56,64 @@ def institutes_of(actor) -> list[Institute]:
     return list(session.exec(query).all())
 
 
+def _marked(address) -> Markup:
+    """An address with its confirmation, as a mark (and in words for screen readers)."""
+    if address.verified_at:
+        return Markup('{} <span aria-hidden="true">✔</span><span class="sr-only">({})</span>'
+                      ).format(address.display, _("confirmed"))
+    return Markup('{} <span aria-hidden="true">…</span><span class="sr-only">({})</span>'
+                  ).format(address.display, _("not yet confirmed"))
+
+
 def _primary(view, context, model, name):
+    primary = next((a for a in model.addresses if a.is_primary), None)
+    return _marked(primary) if primary else ""
+
+
+def _aliases(view, context, model, name):
+    return Markup("<br>").join(_marked(a) for a in model.addresses if not a.is_primary)
+
+
+def _primary_export(view, context, model, name):
     primary = next((a for a in model.addresses if a.is_primary), None)
     return primary.display if primary else ""
 
 
-def _aliases(view, context, model, name):
+def _aliases_export(view, context, model, name):
     return ", ".join(a.display for a in model.addresses if not a.is_primary)
 
 
-def _confirmed(view, context, model, name):
-    return Markup("<br>").join(
-        escape(f"{a.display}: {'✔' if a.verified_at else '…'}") for a in model.addresses)
+def _owner(view, context, model, name):
+    return person_name(model.owner)
+
+
+def _status(view, context, model, name):
+    """The state, and for a new functional mailbox what it waits for."""
+    label = state_label("mailbox", model.status)
+    if model.kind == "functional" and model.status == "new" and model.name_approved_at is None:
+        return _("%(state)s: display name waits for the RA's approval", state=label)
+    return label
+
+
+def _institute(view, context, model, name):
+    return model.institute.code if model.institute else ""
 
 
 class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
     revoke_all_column = "mailbox_id"
     column_extra_row_actions = WorkflowActionsMixin.column_extra_row_actions + [
-        LinkRowAction("fa fa-ban", "revoke-all/{row_id}", title="Revoke all")]
+        LinkRowAction("fa fa-ban", "revoke-all/{row_id}",
+                      title=lazy_gettext("Revoke all certificates"))]
     read_roles = ("network_contact", "ra_admin", "auditor")
     write_roles = ("network_contact", "ra_admin")
     allow_create = allow_edit = True
     form = MailboxForm
-    column_list = ["primary", "aliases", "kind", "display_name", "owner.username", "status",
-                   "confirmed", "comment", "created_at"]
-    column_labels = {"owner.username": lazy_gettext("Person"),
+    # Each address carries its confirmation mark (the export has a column of its own).
+    # (the creation time is in the details, the export and the default sort)
+    column_list = ["primary", "aliases", "kind", "display_name", "owner", "institute",
+                   "status", "comment"]
+    column_labels = {"owner.username": lazy_gettext("Person"), "owner": lazy_gettext("Person"),
+                     "addresses.address": lazy_gettext("E-mail address"),
                      "kind": lazy_gettext("Mailbox type"),
                      "display_name": lazy_gettext("Display name"),
                      "status": lazy_gettext("Status"), "comment": lazy_gettext("Comment"),
@@ -86,9 +121,12 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
                      "primary": lazy_gettext("Primary address"),
                      "aliases": lazy_gettext("Aliases"),
                      "confirmed": lazy_gettext("Confirmed")}
-    column_formatters = {"primary": _primary, "aliases": _aliases, "confirmed": _confirmed,
-                         "status": status_label("mailbox")}
-    column_formatters_export = {"primary": _primary, "aliases": _aliases,
+    column_formatters = {"primary": _primary, "aliases": _aliases, "owner": _owner,
+                         "status": _status, "institute": _institute}
+    column_export_list = ["primary", "aliases", "kind", "display_name", "owner.username",
+                          "institute", "status", "confirmed", "comment", "created_at"]
+    column_formatters_export = {"primary": _primary_export, "aliases": _aliases_export,
+                                "institute": _institute,
                                 "confirmed": lambda v, c, m, n: ", ".join(
                                     a.address for a in m.addresses if a.verified_at)}
     column_searchable_list = ["addresses.address", "owner.username", "display_name", "comment"]
@@ -103,6 +141,21 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
         if actor.has_role("ra_admin") or actor.has_role("auditor"):
             return query
         return query.filter(Mailbox.institute_id.in_(sorted(actor.institutes())))
+
+    def consequences(self, row, transition):
+        if transition.trigger == "deactivate":
+            carried = len(get_session().exec(select(Certificate.id).where(
+                Certificate.mailbox_id == row.id, Certificate.status == "issued")).all())
+            if not carried:
+                return []
+            days = get_session().info["runtime"].config["lifecycle.offboarding_grace_days"]
+            return [ngettext("%(num)s valid certificate of %(name)s will be revoked in "
+                             "%(days)s days.",
+                             "%(num)s valid certificates of %(name)s will be revoked in "
+                             "%(days)s days.", carried, name=face_of(row), days=days)]
+        if transition.trigger == "delete":
+            return [_("The row %(name)s will be deleted.", name=face_of(row))]
+        return []
 
     def _prepare(self, form):
         form.institute_id.choices = [SelectChoice(str(i.id), f"{i.code} – {i.name_de}")

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import flash, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
 from flask_babel import get_locale, gettext as _, lazy_gettext
 from markupsafe import Markup
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, selectinload
 from wtforms import SelectChoice, SelectField
 
 from ra_console.adapters import outbox
 from ra_console.console.base import GuardedModelView, GuardedView, readable_column, status_label
+from ra_console.console.faces import colon_serial, face_of
 from ra_console.console.labels import VALUE_LABELS, trigger_label, value_label
-from ra_console.console.revoke_all import RevokeAllMixin
+from ra_console.console.revoke_all import BulkRevokeMixin, RevocationForm, RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
 from ra_console.models import Certificate, Mailbox, MailboxAddress, Person
-from ra_console.pki.revocation import REASON_FLAGS
+from ra_console.usecases.certificates import revoke
 from ra_console.usecases.sessions import end_all_sessions
 from ra_console.web.current import current_actor
 from ra_console.web.messages import audit_message
@@ -56,6 +59,15 @@ def _value_of(group: str):
     return format_value
 
 
+def _institute(view, context, model, name):
+    institute = model.mailbox.institute if model.mailbox else None
+    return institute.code if institute else ""
+
+
+def _serial(view, context, model, name):
+    return colon_serial(model.serial)
+
+
 def _institute_scope(view, query, column):
     actor = current_actor()
     if actor.has_role("ra_admin") or actor.has_role("auditor"):
@@ -66,39 +78,51 @@ def _institute_scope(view, query, column):
 class ApprovalView(WorkflowActionsMixin, GuardedModelView):
     """Requests waiting for an RA admin's approval (four eyes: never one's own)."""
     read_roles = ("ra_admin", "auditor")
-    column_list = ["public_id", "addresses", "common_name", "profile", "key_algorithm",
+    column_list = ["addresses", "person", "common_name", "profile", "key_algorithm",
                    "created_at"]
     column_default_sort = ("created_at", False)
+    column_auto_select_related = False  # get_query loads the person (selectinload)
     can_export = False
+
+    def get_query(self):
+        return super().get_query().options(selectinload(Certificate.person))
 
     def scope_query(self, query):
         return query.filter(Certificate.status == "pending_approval")
 
 
-class CertificateView(WorkflowActionsMixin, GuardedModelView):
+class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
     read_roles = ("ra_admin", "auditor", "network_contact")
     write_roles = ("ra_admin",)
-    # The list shows what operators scan for; CA reference, key and directory state are in
-    # the details and the export (every column costs rendering on every row).
-    column_list = ["public_id", "status", "addresses", "common_name", "profile",
+    # The list shows what operators scan for (whose, which addresses, until when); CA
+    # reference, key, reference id and directory state are in the details and the export
+    # (every column costs rendering on every row).
+    column_list = ["status", "addresses", "person", "mailbox.institute", "profile",
                    "created_at", "not_after", "serial", "ca_name"]
     column_export_list = ["public_id", "status", "addresses", "common_name", "profile",
                           "key_algorithm", "created_at", "not_after", "serial", "ca_name",
                           "ca_ref", "directory_state", "revocation_reason", "revoked_at"]
-    column_sortable_list = ["status", "common_name", "profile", "created_at", "not_after"]
+    column_sortable_list = ["status", "profile", "created_at", "not_after"]
     column_searchable_list = ["common_name", "serial", "spki_sha256", "public_id"]
     column_filters = ["status", "profile", "origin", "created_at", "not_after"]
     column_default_sort = ("created_at", True)
     column_details_exclude_list = ["csr_pem", "chain_pem"]
     column_formatters = {"status": status_label("certificate"), "consents": _consents,
-                         "lint_findings": _findings}
+                         "lint_findings": _findings,
+                         "mailbox.institute": _institute, "serial": _serial,
+                         "revocation_reason": _value_of("revocation_reason")}
+    column_formatters_export = {"revocation_reason": _value_of("revocation_reason")}
     column_export_exclude_list = ["csr_pem", "cert_pem", "chain_pem", "consents"]
+    trigger_forms = {"revoke": RevocationForm}
+    column_auto_select_related = False  # get_query loads person and mailbox (selectinload)
 
     def get_query(self):
-        # the list never shows the PEM texts (kilobytes each, stored out of line)
+        # the list never shows the PEM texts (kilobytes each, stored out of line); person
+        # and institute come in one extra query per page
         return super().get_query().options(
             defer(Certificate.csr_pem), defer(Certificate.cert_pem),
-            defer(Certificate.chain_pem))
+            defer(Certificate.chain_pem), selectinload(Certificate.person),
+            selectinload(Certificate.mailbox))
 
     def scope_query(self, query):
         actor = current_actor()
@@ -106,6 +130,19 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
             return query  # global roles: no join (it made every count scan the mailboxes)
         return _institute_scope(self, query.join(Mailbox, Mailbox.id == Certificate.mailbox_id),
                                 Mailbox.institute_id)
+
+    def fire_transition(self, session, row, trigger, form):
+        if trigger == "revoke":  # through the revocation use case: reason and time recorded
+            revoke(session, row, current_actor(), form.reason.data,
+                   session.info["runtime"].now(), comment=form.comment.data or "")
+        else:
+            super().fire_transition(session, row, trigger, form)
+
+    def consequences(self, row, transition):
+        if transition.trigger == "revoke":
+            return [_("The certificate %(name)s will be revoked; the holder is told by "
+                      "e-mail.", name=face_of(row))]
+        return []
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Flask-Admin's search (each term: ILIKE on every searchable column that could
@@ -120,6 +157,7 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
         for term in search.split(" "):
             if not term:
                 continue
+            term = _hex_term(term)
             pattern = tools.parse_like_term(term)
             hexlike = set(pattern) <= HEX_PATTERN_CHARS
             has_digit = any(c.isdigit() for c in term)
@@ -135,11 +173,6 @@ class CertificateView(WorkflowActionsMixin, GuardedModelView):
                 count_query = count_query.filter(condition)
         return query, count_query, joins, count_joins
 
-    def before_fire(self, session, row, trigger, comment):
-        if trigger == "revoke":
-            row.revocation_reason = comment if comment in REASON_FLAGS else "unspecified"
-            row.revoked_at = session.info["runtime"].now()
-
 
 # Columns that hold only hexadecimal digits (and a UUID's dashes): a term with any other
 # letter cannot match them, so they are left out of its OR (fewer index rechecks).
@@ -149,6 +182,17 @@ HEX_PATTERN_CHARS = set("0123456789abcdefABCDEF-%_")
 # digits, so a term with a digit ("^staff248220", a serial) skips their trigram scan.
 NAME_COLUMNS = {"common_name"}
 ADDRESS_IDS_MAX = 2000  # SQLite: beyond this, an IN (subquery)
+
+
+COLON_HEX = re.compile(r"[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2})+")
+
+
+def _hex_term(term: str) -> str:
+    """A serial or fingerprint as viewers show it ("0A:1B:…", any case) in the stored form:
+    lower-case hex without colons, a serial without leading zeros (format(n, "x"))."""
+    if COLON_HEX.fullmatch(term):
+        return term.replace(":", "").lower().lstrip("0") or "0"
+    return term
 
 
 def _address_match(pattern: str):
@@ -186,9 +230,9 @@ class DomainView(GuardedModelView):
 
 class PersonView(RevokeAllMixin, GuardedModelView):
     column_extra_row_actions = [
-        LinkRowAction("fa fa-ban", "revoke-all/{row_id}", title="Revoke all"),
+        LinkRowAction("fa fa-ban", "revoke-all/{row_id}", title=lazy_gettext("Revoke all certificates")),
         LinkRowAction("fa fa-history", lambda action, row_id, row: url_for(
-            "audit.index_view", search=row.public_id), title="Timeline"),
+            "audit.index_view", search=row.public_id), title=lazy_gettext("History")),
     ]
     column_list = ["username", "given_name", "surname", "affiliations", "legal_surname",
                    "last_login_at"]

@@ -1,14 +1,15 @@
 """Certificate requests, living on as certificates."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar, Optional
 
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
 from ra_console.models._types import json_field, long_text, public_id_field, text, timestamp, utcnow
+from ra_console.models.mailbox import Mailbox
+from ra_console.models.organization import Person
 
 
 class Certificate(SQLModel, table=True):
@@ -60,3 +61,8 @@ class Certificate(SQLModel, table=True):
     # certificate is revoked at offboard_at with offboard_reason (SBR §4.9.1.1).
     offboard_at: Optional[datetime] = timestamp(default=None, nullable=True, index=True)
     offboard_reason: Optional[str] = text(32, default=None, nullable=True)
+
+    # For console lists and headings (whose certificate, which institute); loaded only
+    # where a page asks for them (selectinload), never by the jobs.
+    person: Optional[Person] = Relationship(sa_relationship_kwargs={"viewonly": True})
+    mailbox: Optional[Mailbox] = Relationship(sa_relationship_kwargs={"viewonly": True})

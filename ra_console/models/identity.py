@@ -4,9 +4,10 @@ from datetime import date, datetime
 from typing import ClassVar, Optional
 
 from sqlalchemy import Date
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
 from ra_console.models._types import public_id_field, text, timestamp, utcnow
+from ra_console.models.organization import Person
 
 
 class IdentityCheck(SQLModel, table=True):
@@ -32,3 +33,7 @@ class IdentityCheck(SQLModel, table=True):
     verified_at: Optional[datetime] = timestamp(default=None, nullable=True)
     valid_until: Optional[datetime] = timestamp(default=None, nullable=True, index=True)
     reject_reason: Optional[str] = text(500, default=None, nullable=True)
+
+    # the person's name in console lists and headings
+    person: Optional[Person] = Relationship(sa_relationship_kwargs={
+        "lazy": "selectin", "viewonly": True})

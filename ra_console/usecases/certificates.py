@@ -28,22 +28,24 @@ class RevocationError(Exception):
         self.code, self.params = code, params
 
 
-def revoke_all(session: Session, actor: Actor, certs: list[Certificate], reason: str, now
-               ) -> int:
-    """Revoke every issued certificate in `certs` (e.g. all of a person or an address)."""
+def revoke_all(session: Session, actor: Actor, certs: list[Certificate], reason: str, now,
+               comment: str = "") -> int:
+    """Revoke every issued certificate in `certs` (e.g. all of a person or an address, or a
+    selection): each by its own fire(), each with its own audit event."""
     count = 0
     for cert in certs:
         if cert.status == "issued":
-            revoke(session, cert, actor, reason, now)
+            revoke(session, cert, actor, reason, now, comment=comment)
             count += 1
     return count
 
 
-def revoke(session: Session, cert: Certificate, actor: Actor, reason: str, now) -> None:
+def revoke(session: Session, cert: Certificate, actor: Actor, reason: str, now,
+           comment: str = "") -> None:
     """Revoke in the caller's transaction; the CA is told through the outbox."""
     if reason not in REASON_FLAGS:
         raise ValueError(f"unknown revocation reason {reason!r}")
-    fire(session, cert, "revoke", actor, reason=reason)
+    fire(session, cert, "revoke", actor, reason=reason, **({"comment": comment} if comment else {}))
     cert.revoked_at, cert.revocation_reason = now, reason
 
 

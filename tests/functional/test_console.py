@@ -103,9 +103,9 @@ def test_admin_revokes_on_behalf_with_reason(browser, make_certificate, runtime)
     row = cert_row(runtime, public_id)
     browser.login("admin")
     actions = browser.get(f"/console/certificates/actions/{row.id}").get_data(as_text=True)
-    assert "Zertifikat widerrufen" in actions and "stateDiagram-v2" in actions
+    assert "Revoke certificate" in actions and "stateDiagram-v2" in actions
     response = browser.submit(f"/console/certificates/actions/{row.id}",
-                              {"comment": "keyCompromise"},
+                              {"reason": "keyCompromise", "confirmed": "y"},
                               action=f"/console/certificates/fire/{row.id}/revoke")
     assert response.status_code == 302
     row = cert_row(runtime, public_id)

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from sqlmodel import select
 
+from ra_console.console.faces import colon_serial
 from ra_console.models import AuditEvent, Certificate, Person
 
 
@@ -56,7 +57,8 @@ def test_decision_comment_is_mailed(browser, runtime, request_certificate, run_j
     public_id = request_certificate()
     cert = status_of(runtime, public_id)
     browser.login("admin")
-    browser.submit(f"/console/approvals/actions/{cert.id}", {"comment": comment},
+    browser.submit(f"/console/approvals/actions/{cert.id}",
+                   {"comment": comment, "confirmed": "y"},  # rejecting is destructive
                    action=f"/console/approvals/fire/{cert.id}/{trigger}")
     run_jobs()
     assert status_of(runtime, public_id).status == status
@@ -124,7 +126,11 @@ def test_revoke_all_of_a_person(browser, runtime, request_certificate, run_jobs)
     assert browser.get(f"/console/persons/revoke-all/{erika.id}").status_code == 403
     browser.login("admin")
     page = browser.get(f"/console/persons/revoke-all/{erika.id}").get_data(as_text=True)
-    assert status_of(runtime, public_id).serial in page
+    assert colon_serial(status_of(runtime, public_id).serial) in page
+    assert "1 certificate of Erika" in page
     browser.submit(f"/console/persons/revoke-all/{erika.id}", {"reason": "affiliationChanged"})
+    assert status_of(runtime, public_id).status == "issued"  # not confirmed: nothing done
+    browser.submit(f"/console/persons/revoke-all/{erika.id}",
+                   {"reason": "affiliationChanged", "confirmed": "y"})
     cert = status_of(runtime, public_id)
     assert (cert.status, cert.revocation_reason) == ("revoked", "affiliationChanged")

@@ -105,8 +105,10 @@ def console_pages(app, browser) -> list[str]:
 
 
 def details_pages(html: str) -> list[str]:
-    """Links to rows found on a list page (details and workflow action pages)."""
-    return sorted(set(re.findall(r'href="(/console/[\w-]+/(?:details|actions)/\?[^"]+)"', html)))
+    """Links to rows found on a list page (details, workflow action and revoke-all pages)."""
+    return sorted(set(re.findall(
+        r'href="(/console/[\w-]+/(?:(?:details|actions)/\?[^"]+|(?:actions|revoke-all)/\d+))"',
+        html)))
 
 
 def raw_identifiers(page: VisibleText) -> list[str]:

@@ -36,7 +36,8 @@ def new_rows(runtime, institute: str, count: int) -> list[int]:
 
 
 def fire(browser, row_id: int, trigger: str) -> int:
-    return browser.submit(f"/console/mailboxes/actions/{row_id}", {"comment": ""},
+    return browser.submit(f"/console/mailboxes/actions/{row_id}",
+                          {"comment": "", "confirmed": "y"},
                           action=f"/console/mailboxes/fire/{row_id}/{trigger}").status_code
 
 
