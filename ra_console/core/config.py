@@ -38,6 +38,7 @@ POSITIVE = {
     "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",
     "jobs.batch_size", "jobs.max_attempts", "jobs.backoff_seconds", "max_upload_bytes",
     "auth.oidc_timeout_seconds", "health.runner_silent_seconds", "health.crl_warning_hours",
+    "alerts.runner_silent_minutes", "alerts.crl_expiry_hours",
     "harica.timeout_seconds", "sectigo.timeout_seconds", "directory.timeout_seconds",
 }
 

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from ra_console.adapters import outbox
 from ra_console.adapters.ca.registry import connector_for
+from ra_console.jobs.alerts import send_ops_alerts
 from ra_console.jobs.handlers import HANDLERS
 from ra_console.jobs.lifecycle import offboard_certificates, send_expiry_reminders
 from ra_console.models import Certificate, IdentityCheck, Setting
@@ -126,6 +127,7 @@ SWEEPS = {
     "expire_certificates": expire_certificates,
     "refresh_crl": refresh_crl,
     "expire_identities": expire_identities,
+    "send_ops_alerts": send_ops_alerts,
 }
 
 
