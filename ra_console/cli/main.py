@@ -19,6 +19,7 @@ from ra_console.cli.config_check import check_configuration
 from ra_console.cli.demo import run_demo
 from ra_console.core.config import ConfigError, load_config
 from ra_console.core.db import session_scope
+from ra_console.core.logs import configure_logging
 from ra_console.jobs.scheduler import build_scheduler, wait_for_leadership
 from ra_console.jobs.sweeps import run_once
 from ra_console.pki import requestfile as rf
@@ -233,10 +234,8 @@ def jobs() -> None:
 @jobs.command("run")
 def jobs_run() -> None:
     """Run the sweeps forever (one process; not inside web workers)."""
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run
     runtime = _runtime()
+    configure_logging(runtime.config)
     app = create_app(runtime=runtime)
     runner = runner_name()
     log.info("job runner %s started", runner)

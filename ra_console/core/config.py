@@ -31,7 +31,8 @@ NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL", "RA_JSO
                   "RA_P12_PASSWORD", "RA_FAULT_SLEEP_AFTER_SIGNING"}
 SUPPORTED_LANGUAGES = {"de", "en"}
 CHOICES = {"auth.mode": {"dev", "header", "oidc"}, "sectigo.auth": {"oauth2", "password"},
-           "audit.witness_fsync": {"always", "never"}}
+           "audit.witness_fsync": {"always", "never"}, "logging.format": {"text", "json"},
+           "logging.level": {"DEBUG", "INFO", "WARNING", "ERROR"}}
 NON_NEGATIVE = {"auth.proxy_hops", "settings_cache_seconds", "lifecycle.breaker_minimum"}
 POSITIVE = {
     "pki.crl_refresh_hours", "addresses.challenge_valid_hours",

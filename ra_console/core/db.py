@@ -12,10 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets foreign keys, WAL and a busy timeout."""
+def make_engine(url: str, hide_parameters: bool = True) -> Engine:
+    """Create the engine; SQLite gets foreign keys, WAL and a busy timeout. Hidden
+    parameters keep addresses and names out of the SQL errors that reach the log."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               hide_parameters=hide_parameters)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -25,7 +27,8 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         hide_parameters=hide_parameters)
 
 
 def is_sqlite(session: Session) -> bool:

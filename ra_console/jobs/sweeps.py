@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from ra_console.adapters import outbox
 from ra_console.adapters.ca.registry import connector_for
+from ra_console.core.logs import new_request_id, request_id
 from ra_console.jobs.alerts import send_ops_alerts
 from ra_console.jobs.handlers import HANDLERS
 from ra_console.jobs.lifecycle import offboard_certificates, send_expiry_reminders
@@ -134,11 +135,14 @@ SWEEPS = {
 def run_sweep(runtime, name: str) -> int:
     """One sweep, its outcome recorded for the console's dashboard ("last job runs")."""
     started = runtime.now()
+    token = request_id.set(new_request_id(f"job:{name}:"))  # its log lines, its audit events
     try:
         count = SWEEPS[name](runtime)
     except Exception as exc:
         _record_run(runtime, name, started, None, f"{type(exc).__name__}: {exc}"[:300])
         raise
+    finally:
+        request_id.reset(token)
     _record_run(runtime, name, started, count, None)
     return count
 
