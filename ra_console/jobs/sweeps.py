@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from ra_console.adapters import outbox
 from ra_console.adapters.ca.registry import connector_for
+from ra_console.adapters.settings import safe_mode
 from ra_console.core.logs import new_request_id, request_id
 from ra_console.jobs.alerts import send_ops_alerts
 from ra_console.jobs.handlers import HANDLERS
@@ -132,8 +133,21 @@ SWEEPS = {
 }
 
 
+# Sweeps that act on the world (SMTP, LDAP, the CAs, the local CA's files): none of them
+# runs in safe mode, so a restored copy's outbox stays pending.
+ACTS_ON_THE_WORLD = ("reconcile_local_ca", "drain_outbox", "poll_ca", "refresh_crl")
+
+
+def in_safe_mode(runtime) -> bool:
+    with runtime.session() as session:
+        return safe_mode(session, runtime.config)
+
+
 def run_sweep(runtime, name: str) -> int:
     """One sweep, its outcome recorded for the console's dashboard ("last job runs")."""
+    if name in ACTS_ON_THE_WORLD and in_safe_mode(runtime):
+        log.debug("sweep %s skipped: safe mode", name)
+        return 0
     started = runtime.now()
     token = request_id.set(new_request_id(f"job:{name}:"))  # its log lines, its audit events
     try:
