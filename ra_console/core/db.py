@@ -8,6 +8,8 @@ from typing import Iterator
 
 from flask import Flask, current_app, g
 from sqlalchemy import event, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -33,6 +35,14 @@ def make_engine(url: str, hide_parameters: bool = True) -> Engine:
 
 def is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
+
+
+def insert_unless_present(session: Session, model, values: dict, unique: str) -> None:
+    """INSERT … ON CONFLICT (unique) DO NOTHING: a row that another transaction inserted a
+    moment ago is no error (two first sign-ins of one person on two servers)."""
+    dialect_insert = sqlite_insert if is_sqlite(session) else pg_insert
+    session.execute(dialect_insert(model).values(**values)
+                    .on_conflict_do_nothing(index_elements=[unique]))
 
 
 def session_now(session: Session) -> datetime:
