@@ -24,7 +24,8 @@ from ra_console.public.pki import bp as pki_bp
 from ra_console.public.revoke import bp as revoke_bp
 from ra_console.signin import oidc
 from ra_console.signin.views import bp as auth_bp, header_sign_in
-from ra_console.web import limits, metrics as request_metrics, session_policy
+from ra_console.usecases.safe_mode import enter_from_config
+from ra_console.web import limits, metrics as request_metrics, request_ids, session_policy
 from ra_console.web.formats import local_date, local_time
 from ra_console.web.input import refuse_nul_bytes
 from ra_console.web.pages import register_error_pages, security_headers, template_helpers
@@ -51,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     if runtime is None:
         runtime = build_runtime(load_config(environ=environ, overrides=overrides))
     config = runtime.config
+    enter_from_config(runtime, "start")  # a restored copy: recorded before anything runs
     app = Flask(__name__, instance_path=config["instance_path"])
     if config["auth.proxy_hops"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config["auth.proxy_hops"])
@@ -66,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
         BABEL_TRANSLATION_DIRECTORIES="translations",
         WTF_CSRF_TIME_LIMIT=None,
     )
+    request_ids.init_app(app)
     limits.init_app(app, config)  # network allow-list and rate limits come first
     db.init_app(app)
     csrf.init_app(app)

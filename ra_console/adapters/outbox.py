@@ -10,6 +10,7 @@ from typing import Any, Callable
 from sqlmodel import Session, select
 
 from ra_console.core.db import is_sqlite, session_now
+from ra_console.core.logs import request_id
 from ra_console.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], dedupe_key: st
     if existing is not None:
         return existing
     now = session_now(session)
+    if request_id.get():  # its handling is logged under the id of what caused it
+        payload = {**payload, "request_id": request_id.get()}
     message = OutboxMessage(kind=kind, payload=payload, dedupe_key=dedupe_key,
                             next_attempt_at=now, created_at=now)
     session.add(message)
@@ -84,6 +87,7 @@ def _handle_one(session: Session, message_id: int, handlers: dict[str, Handler],
         return 0
     handler = handlers.get(message.kind)
     token = current_message.set(message)
+    id_token = request_id.set(message.payload.get("request_id") or request_id.get())
     try:
         if handler is None:
             raise LookupError(f"no handler for outbox kind '{message.kind}'")
@@ -100,6 +104,7 @@ def _handle_one(session: Session, message_id: int, handlers: dict[str, Handler],
         return 0
     finally:
         current_message.reset(token)
+        request_id.reset(id_token)
     message.state, message.done_at, message.last_error = "done", now, None
     message.attempts += 1
     session.commit()

@@ -138,4 +138,5 @@ def load_profiles(config: dict[str, Any]) -> tuple[dict[str, CertificateProfile]
 
 
 def build_runtime(config: dict[str, Any], engine: Engine | None = None) -> Runtime:
-    return Runtime(config=config, engine=engine or make_engine(config["database_url"]))
+    return Runtime(config=config, engine=engine or make_engine(
+        config["database_url"], hide_parameters=config["logging.hide_sql_parameters"]))

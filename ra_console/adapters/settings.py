@@ -13,6 +13,7 @@ from ra_console.models import Setting
 
 PAUSE_KEY = "issuance_pause"
 BREAKER_KEY = "removal_breaker"
+SAFE_MODE_KEY = "safe_mode"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,27 @@ def _pause(value) -> IssuancePause:
         return IssuancePause()
     return IssuancePause(bool(value.get("paused")), str(value.get("message_de", "")),
                          str(value.get("message_en", "")))
+
+
+def recorded_safe_mode(session: Session) -> bool:
+    """The database's own record that it entered safe mode and was not lifted since
+    (usecases.safe_mode)."""
+    setting = session.get(Setting, SAFE_MODE_KEY)
+    return _safe(setting.value if setting is not None else None)
+
+
+def safe_mode(session: Session, config: dict) -> bool:
+    """Safe mode (a restored copy): the switch in the configuration, or the record."""
+    return config["safe_mode"] or recorded_safe_mode(session)
+
+
+def cached_safe_mode(runtime) -> bool:
+    """The same from the per-process settings snapshot: for the banner on every page."""
+    return runtime.config["safe_mode"] or _safe(runtime.settings().rows.get(SAFE_MODE_KEY))
+
+
+def _safe(value) -> bool:
+    return isinstance(value, dict) and bool(value.get("on"))
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,15 @@ import click
 from ra_console.adapters.directory import DirectoryUnavailable
 from ra_console.adapters.heartbeat import beat, forget, runner_name
 from ra_console.adapters.migrate import check, revision, upgrade
-from ra_console.adapters.runtime import build_runtime
 from ra_console.app import create_app
+from ra_console.cli.common import load_runtime
 from ra_console.cli.config_check import check_configuration
 from ra_console.cli.demo import run_demo
-from ra_console.core.config import ConfigError, load_config
+from ra_console.cli.safe_mode import safe_mode_group
 from ra_console.core.db import session_scope
+from ra_console.core.logs import configure_logging
 from ra_console.jobs.scheduler import build_scheduler, wait_for_leadership
-from ra_console.jobs.sweeps import run_once
+from ra_console.jobs.sweeps import in_safe_mode, run_once
 from ra_console.pki import requestfile as rf
 from ra_console.usecases.directory_sync import sync
 from ra_console.usecases.local_ca import (
@@ -38,11 +39,7 @@ from ra_console.workflow.diagram import mermaid
 log = logging.getLogger("ra_console.jobs")
 
 
-def _runtime(**overrides):
-    try:
-        return build_runtime(load_config(overrides=overrides or None))
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
+_runtime = load_runtime
 
 
 @click.group()
@@ -233,10 +230,8 @@ def jobs() -> None:
 @jobs.command("run")
 def jobs_run() -> None:
     """Run the sweeps forever (one process; not inside web workers)."""
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run
     runtime = _runtime()
+    configure_logging(runtime.config)
     app = create_app(runtime=runtime)
     runner = runner_name()
     log.info("job runner %s started", runner)
@@ -244,8 +239,13 @@ def jobs_run() -> None:
                                  on_standby=lambda: beat(runtime, runner, leader=False))
     beat(runtime, runner, leader=True)
     log.info("job runner %s leads: it schedules the sweeps", runner)
-    reconciled = reconcile_issuance(runtime)  # before anything new is signed
-    for serial in reconciled.lost:
+    if in_safe_mode(runtime):
+        log.warning("safe mode: no mail, no directory change, no CA call until "
+                    "`ra-console safe-mode lift`")
+        reconciled = None
+    else:
+        reconciled = reconcile_issuance(runtime)  # before anything new is signed
+    for serial in reconciled.lost if reconciled else ():
         click.echo(f"local CA: certificate {serial} was signed but never recorded: revoked, "
                    "RA admins told", err=True)
     click.echo("job runner started; Ctrl-C stops it")
@@ -285,6 +285,9 @@ def directory_sync(dry_run: bool) -> None:
     try:
         if not runtime.config["directory.enabled"]:
             raise click.ClickException("directory publication is off (directory.enabled)")
+        if not dry_run and in_safe_mode(runtime):
+            raise click.ClickException("safe mode: no directory changes (ra-console "
+                                       "safe-mode status)")
         differences = sync(runtime, fix=not dry_run)
     except DirectoryUnavailable as exc:
         raise click.ClickException(str(exc)) from None
@@ -349,6 +352,9 @@ def p12(request_path: str, cert_path: str, out_path: str, profile: str, no_chain
 def demo(host: str, port: int, instance: str) -> None:
     """Create a demo instance (SQLite, local CA, demo people) and serve it."""
     run_demo(host=host, port=port, instance=Path(instance))
+
+
+main.add_command(safe_mode_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -114,6 +114,7 @@ VALUE_LABELS = {
         "expire_identities": lazy_gettext("Expired identity checks"),
         "refresh_crl": lazy_gettext("Renew the CRLs"),
         "reconcile_local_ca": lazy_gettext("Check the local CA's issuance records"),
+        "send_ops_alerts": lazy_gettext("Alerts to RA admins (dead messages, silent runners, CRLs)"),
     },
     "template": {
         "request_received": lazy_gettext("Request received"), "request_approved": lazy_gettext("Request approved"),

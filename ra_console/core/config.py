@@ -31,13 +31,15 @@ NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL", "RA_JSO
                   "RA_P12_PASSWORD", "RA_FAULT_SLEEP_AFTER_SIGNING"}
 SUPPORTED_LANGUAGES = {"de", "en"}
 CHOICES = {"auth.mode": {"dev", "header", "oidc"}, "sectigo.auth": {"oauth2", "password"},
-           "audit.witness_fsync": {"always", "never"}}
+           "audit.witness_fsync": {"always", "never"}, "logging.format": {"text", "json"},
+           "logging.level": {"DEBUG", "INFO", "WARNING", "ERROR"}}
 NON_NEGATIVE = {"auth.proxy_hops", "settings_cache_seconds", "lifecycle.breaker_minimum"}
 POSITIVE = {
     "pki.crl_refresh_hours", "addresses.challenge_valid_hours",
     "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",
     "jobs.batch_size", "jobs.max_attempts", "jobs.backoff_seconds", "max_upload_bytes",
     "auth.oidc_timeout_seconds", "health.runner_silent_seconds", "health.crl_warning_hours",
+    "alerts.runner_silent_minutes", "alerts.crl_expiry_hours",
     "harica.timeout_seconds", "sectigo.timeout_seconds", "directory.timeout_seconds",
 }
 

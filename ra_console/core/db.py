@@ -8,14 +8,18 @@ from typing import Iterator
 
 from flask import Flask, current_app, g
 from sqlalchemy import event, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets foreign keys, WAL and a busy timeout."""
+def make_engine(url: str, hide_parameters: bool = True) -> Engine:
+    """Create the engine; SQLite gets foreign keys, WAL and a busy timeout. Hidden
+    parameters keep addresses and names out of the SQL errors that reach the log."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               hide_parameters=hide_parameters)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -25,11 +29,20 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         hide_parameters=hide_parameters)
 
 
 def is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
+
+
+def insert_unless_present(session: Session, model, values: dict, unique: str) -> None:
+    """INSERT … ON CONFLICT (unique) DO NOTHING: a row that another transaction inserted a
+    moment ago is no error (two first sign-ins of one person on two servers)."""
+    dialect_insert = sqlite_insert if is_sqlite(session) else pg_insert
+    session.execute(dialect_insert(model).values(**values)
+                    .on_conflict_do_nothing(index_elements=[unique]))
 
 
 def session_now(session: Session) -> datetime:

@@ -12,6 +12,9 @@ from sqlmodel import select
 
 from ra_console.adapters import outbox
 from ra_console.adapters.ca.registry import connector_for
+from ra_console.adapters.settings import safe_mode
+from ra_console.core.logs import new_request_id, request_id
+from ra_console.jobs.alerts import send_ops_alerts
 from ra_console.jobs.handlers import HANDLERS
 from ra_console.jobs.lifecycle import offboard_certificates, send_expiry_reminders
 from ra_console.models import Certificate, IdentityCheck, Setting
@@ -126,17 +129,34 @@ SWEEPS = {
     "expire_certificates": expire_certificates,
     "refresh_crl": refresh_crl,
     "expire_identities": expire_identities,
+    "send_ops_alerts": send_ops_alerts,
 }
+
+
+# Sweeps that act on the world (SMTP, LDAP, the CAs, the local CA's files): none of them
+# runs in safe mode, so a restored copy's outbox stays pending.
+ACTS_ON_THE_WORLD = ("reconcile_local_ca", "drain_outbox", "poll_ca", "refresh_crl")
+
+
+def in_safe_mode(runtime) -> bool:
+    with runtime.session() as session:
+        return safe_mode(session, runtime.config)
 
 
 def run_sweep(runtime, name: str) -> int:
     """One sweep, its outcome recorded for the console's dashboard ("last job runs")."""
+    if name in ACTS_ON_THE_WORLD and in_safe_mode(runtime):
+        log.debug("sweep %s skipped: safe mode", name)
+        return 0
     started = runtime.now()
+    token = request_id.set(new_request_id(f"job:{name}:"))  # its log lines, its audit events
     try:
         count = SWEEPS[name](runtime)
     except Exception as exc:
         _record_run(runtime, name, started, None, f"{type(exc).__name__}: {exc}"[:300])
         raise
+    finally:
+        request_id.reset(token)
     _record_run(runtime, name, started, count, None)
     return count
 

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from ra_console.adapters.outbox import enqueue
 from ra_console.adapters.settings import removal_breaker
+from ra_console.core.db import insert_unless_present, lock_row
 from ra_console.models import Institute, Mailbox, MailboxAddress, Person, RoleAssignment
 from ra_console.pki.input_rules import printable
 from ra_console.workflow import audit
@@ -93,10 +94,15 @@ def sign_in(session: Session, identity: SignInIdentity, *, idm_domains: list[str
 def upsert_person(session: Session, identity: SignInIdentity, *, idm_domains: list[str],
                   now) -> Person:
     """The person with the IdM's current attributes and IdM mailboxes."""
-    person = session.exec(select(Person).where(Person.username == identity.username)).first()
+    by_name = select(Person).where(Person.username == identity.username)
+    person = session.exec(by_name).first()
     if person is None:
-        person = Person(username=identity.username)
-        session.add(person)
+        insert_unless_present(session, Person, Person(username=identity.username).model_dump(
+            exclude={"id"}), "username")
+        person = session.exec(by_name).one()
+    # two sign-ins of one person at once (two servers, a double click): one after the
+    # other, so the second sees the first's mailboxes instead of adding them again
+    lock_row(session, person)
     # the IdM's names, as far as a certificate and the database can hold them (no NUL)
     person.given_name = printable(identity.given_name, IDM_NAME_MAX)
     person.surname = printable(identity.surname, IDM_NAME_MAX)

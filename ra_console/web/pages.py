@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from ra_console.adapters.settings import cached_issuance_pause
+from ra_console.adapters.settings import cached_issuance_pause, cached_safe_mode
 from ra_console.core.db import rollback_request_session
 from ra_console.web.access import OPERATOR_ROLES
 from ra_console.web.current import current_actor, current_person
@@ -45,7 +45,8 @@ def template_helpers() -> dict:
     if g.get("database_down"):  # the error page must render without the database
         return {"current_person": None, "current_actor": None, "lang": str(get_locale()),
                 "languages": runtime.config["languages"], "state_label": state_label,
-                "demo": runtime.config["demo"], "is_operator": False, "issuance_pause": None}
+                "demo": runtime.config["demo"], "is_operator": False, "issuance_pause": None,
+                "safe_mode": runtime.config["safe_mode"]}
     actor = current_actor()
     return {
         "current_person": current_person(),
@@ -56,6 +57,7 @@ def template_helpers() -> dict:
         "demo": runtime.config["demo"],
         "is_operator": bool(actor) and any(actor.has_role(r) for r in OPERATOR_ROLES),
         "issuance_pause": cached_issuance_pause(runtime) if actor else None,
+        "safe_mode": cached_safe_mode(runtime),
     }
 
 

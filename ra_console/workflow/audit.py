@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from ra_console.adapters.audit_witness import WitnessError, witness_after_commit
 from ra_console.core.db import lock_row, session_now
+from ra_console.core.logs import request_id
 from ra_console.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -76,6 +77,8 @@ def append_event(session: Session, *, entity_type: str, entity_id: str, trigger:
                  data: dict[str, Any] | None = None, at: datetime | None = None) -> AuditEvent:
     """Append one event in the caller's transaction; witnessed after its commit."""
     head = _head(session)
+    if request_id.get():  # the web request or job run that caused it (logs carry it too)
+        data = {**(data or {}), "request_id": request_id.get()}
     event = AuditEvent(
         seq=head.seq + 1, entity_type=entity_type, entity_id=entity_id, trigger=trigger,
         from_state=from_state, to_state=to_state, actor=actor, role=role, ip=ip,

@@ -23,9 +23,14 @@ CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
            "subject": "CN=Erika Mustermann", "spki_sha256": "ab" * 32, "profile": "personal",
            # admin alerts: sign_in_refused, removals_paused
            "missing": "email, surname", "at": "2026-11-02 09:00 UTC", "what": "persons",
-           "count": 40, "total": 120, "percent": 10}
+           "count": 40, "total": 120, "percent": 10,
+           # operations alerts: outbox_dead, runner_silent, crl_expiring
+           "id": 17, "attempts": 8, "error": "SMTPServerDisconnected", "runner": "ra1:4242",
+           "seen": "2026-11-02 08:40 UTC", "minutes": 20, "crl": "issuing.crl",
+           "next_update": "2026-11-04 09:00 UTC", "hours": 48}
 # alerts to the RA admins about many people at once: no one address in the subject
-ADMIN_ALERTS = {"sign_in_refused": "email, surname", "removals_paused": "40"}
+ADMIN_ALERTS = {"sign_in_refused": "email, surname", "removals_paused": "40",
+                "outbox_dead": "17", "runner_silent": "ra1:4242", "crl_expiring": "48"}
 
 
 @pytest.mark.parametrize("name", template_names())
