@@ -235,3 +235,9 @@ HANDLERS = {
     "mail.challenge": handle_challenge_mail,
     "mail.deactivated": handle_deactivated_mail,
 }
+
+# Handled in batches, one transaction each (adapters/outbox.drain): the issuance pipeline.
+# A crash before the batch's commit leaves certificates signed but unrecorded; the local
+# CA's issuance log brings them back (usecases.local_ca.reconcile_issuance). Mails are
+# not batched: sent again after a crash, a repeat stays one message, not a batch.
+BATCHED = frozenset({"ca.submit"})
