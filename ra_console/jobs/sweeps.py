@@ -27,9 +27,10 @@ from ra_console.workflow.state import WorkflowError
 log = logging.getLogger(__name__)
 
 
-def drain_outbox(runtime) -> int:
+def drain_outbox(runtime, *, only_batched: bool = False) -> int:
     """Drain until nothing due is left: batches of CA submissions (claimed with SKIP
-    LOCKED, so every runner takes its own), other messages one by one."""
+    LOCKED, so every runner takes its own), other messages one by one (not with
+    only_batched: the bench measures the issuance pipeline alone)."""
     config = runtime.config
     total = 0
     while True:
@@ -37,7 +38,8 @@ def drain_outbox(runtime) -> int:
             lambda: chained_at_commit(runtime.session()), HANDLERS, now=runtime.now,
             batch_size=config["jobs.batch_size"], max_attempts=config["jobs.max_attempts"],
             backoff_seconds=config["jobs.backoff_seconds"],
-            backoff_max_seconds=config["jobs.backoff_max_seconds"], batched=BATCHED)
+            backoff_max_seconds=config["jobs.backoff_max_seconds"], batched=BATCHED,
+            others=not only_batched)
         total += handled
         if not handled:
             return total

@@ -66,3 +66,19 @@ def test_a_batch_holds_the_audit_head_only_while_it_commits(runtime):
         assert [e.entity_id for e in events] == ["other", "batch"]
         assert events[1].seq == events[0].seq + 1
         assert verify_chain(s).ok
+
+
+def test_only_the_batched_kinds_when_others_wait(runtime):
+    """others=False (the bench's issuance phase): other kinds stay pending for later."""
+    with runtime.session() as s:
+        outbox.enqueue(s, KIND, {"n": 0}, f"{KIND}:0")
+        outbox.enqueue(s, "other", {}, "other:0")
+        s.commit()
+    handled = outbox.drain(lambda: chained_at_commit(runtime.session()),
+                           {KIND: _audited, "other": _audited}, now=runtime.now,
+                           batch_size=10, max_attempts=3, backoff_seconds=60,
+                           backoff_max_seconds=60, batched=frozenset({KIND}), others=False)
+    assert handled == 1
+    with runtime.session() as s:
+        states = {m.kind: (m.state, m.attempts) for m in s.exec(select(OutboxMessage)).all()}
+    assert states == {KIND: ("done", 1), "other": ("pending", 0)}
