@@ -84,16 +84,16 @@ def drain(session_factory: Callable[[], Session], handlers: dict[str, Handler], 
     (mail: sent again after a crash, it must stay one message) in its own transaction;
     others=False leaves them for later (the bench measures the issuance pipeline alone)."""
     policy = RetryPolicy(max_attempts, backoff_seconds, backoff_max_seconds)
+    ids = []
+    if others:  # what is due now; messages the batch enqueues wait for the next pass
+        with session_factory() as session:
+            ids = [m.id for m in _claim(session, now(), batch_size, batched, batched=False)]
+            session.rollback()
     handled = 0
     if batched:
         with session_factory() as session:
             messages = _claim(session, now(), batch_size, batched, batched=True)
             handled += _handle_batch(session, messages, handlers, now(), policy)
-    if not others:
-        return handled
-    with session_factory() as session:
-        ids = [m.id for m in _claim(session, now(), batch_size, batched, batched=False)]
-        session.rollback()
     for message_id in ids:
         with session_factory() as session:
             handled += _handle_one(session, message_id, handlers, now(), policy)

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def drain_outbox(runtime, *, only_batched: bool = False) -> int:
-    """Drain until nothing due is left: batches of CA submissions (claimed with SKIP
+    """Drain while full batches come: batches of CA submissions (claimed with SKIP
     LOCKED, so every runner takes its own), other messages one by one (not with
     only_batched: the bench measures the issuance pipeline alone)."""
     config = runtime.config
@@ -41,7 +41,7 @@ def drain_outbox(runtime, *, only_batched: bool = False) -> int:
             backoff_max_seconds=config["jobs.backoff_max_seconds"], batched=BATCHED,
             others=not only_batched)
         total += handled
-        if not handled:
+        if handled < config["jobs.batch_size"]:  # a full batch: more may be waiting
             return total
 
 
