@@ -140,10 +140,10 @@ def _drop_pending(session: Session, previous_transaction) -> None:
         return
     session.info[_PENDING] = [
         (savepoint, entry) for savepoint, entry in session.info.get(_PENDING, [])
-        if not _within(savepoint, previous_transaction)]
+        if not within(savepoint, previous_transaction)]
 
 
-def _within(savepoint, transaction) -> bool:
+def within(savepoint, transaction) -> bool:
     while savepoint is not None:
         if savepoint is transaction:
             return True

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from ra_console.core.db import is_sqlite, session_now
@@ -48,9 +50,15 @@ def backoff(attempts: int, base: int, cap: int) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
-def _claim(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
+def _claim(session: Session, now: datetime, limit: int, kinds: frozenset[str],
+           batched: bool) -> list[OutboxMessage]:
+    """Due messages of `kinds` (batched) or of every other kind; on PostgreSQL locked
+    with SKIP LOCKED, so that other runners claim other rows."""
+    kind_rule = (OutboxMessage.kind.in_(kinds) if batched
+                 else OutboxMessage.kind.not_in(kinds))
     query = (select(OutboxMessage)
-             .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
+             .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now,
+                    kind_rule)
              .order_by(OutboxMessage.id).limit(limit))
     if not is_sqlite(session):
         query = query.with_for_update(skip_locked=True)
@@ -60,23 +68,81 @@ def _claim(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
 Handler = Callable[[Session, OutboxMessage], None]
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    backoff_seconds: int
+    backoff_max_seconds: int
+
+
 def drain(session_factory: Callable[[], Session], handlers: dict[str, Handler], *,
           now: Callable[[], datetime], batch_size: int, max_attempts: int,
-          backoff_seconds: int, backoff_max_seconds: int) -> int:
-    """Handle due messages, each in its own transaction. Returns how many were handled."""
-    with session_factory() as session:
-        ids = [m.id for m in _claim(session, now(), batch_size)]
-        session.rollback()
+          backoff_seconds: int, backoff_max_seconds: int,
+          batched: frozenset[str] = frozenset(), others: bool = True) -> int:
+    """Handle due messages; returns how many were handled.
+
+    Kinds in `batched` are claimed together and handled in one transaction, each in a
+    savepoint: one claim and one commit per batch, and their rows stay locked until then,
+    so several runners share the queue without doing a message twice. Every other kind
+    (mail: sent again after a crash, it must stay one message) in its own transaction;
+    others=False leaves them for later (the bench measures the issuance pipeline alone)."""
+    policy = RetryPolicy(max_attempts, backoff_seconds, backoff_max_seconds)
+    ids = []
+    if others:  # what is due now; messages the batch enqueues wait for the next pass
+        with session_factory() as session:
+            ids = [m.id for m in _claim(session, now(), batch_size, batched, batched=False)]
+            session.rollback()
     handled = 0
+    if batched:
+        with session_factory() as session:
+            messages = _claim(session, now(), batch_size, batched, batched=True)
+            handled += _handle_batch(session, messages, handlers, now(), policy)
     for message_id in ids:
         with session_factory() as session:
-            handled += _handle_one(session, message_id, handlers, now(), max_attempts,
-                                   backoff_seconds, backoff_max_seconds)
+            handled += _handle_one(session, message_id, handlers, now(), policy)
     return handled
 
 
+def _run(session: Session, message: OutboxMessage, handlers: dict[str, Handler]) -> None:
+    handler = handlers.get(message.kind)
+    if handler is None:
+        raise LookupError(f"no handler for outbox kind '{message.kind}'")
+    token = current_message.set(message)
+    # its handling is logged under the id of the request or job run that queued it
+    id_token = request_id.set(message.payload.get("request_id") or request_id.get())
+    try:
+        handler(session, message)
+    finally:
+        current_message.reset(token)
+        request_id.reset(id_token)
+
+
+def _handle_batch(session: Session, messages: list[OutboxMessage],
+                  handlers: dict[str, Handler], now: datetime, policy: RetryPolicy) -> int:
+    done = []
+    for message in messages:
+        error = None
+        try:
+            with session.begin_nested():  # a failure undoes this message's work only
+                _run(session, message, handlers)
+        except RetryLater:
+            error = ""
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            log.warning("outbox %s (%s) failed: %s", message.id, message.kind, exc)
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+        if error is None:
+            done.append(message.id)
+        else:
+            _reschedule(message, now, policy, error or None)
+    if done:  # one statement for the batch
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(done)).values(
+            state="done", done_at=now, last_error=None, attempts=OutboxMessage.attempts + 1))
+    session.commit()
+    return len(done)
+
+
 def _handle_one(session: Session, message_id: int, handlers: dict[str, Handler],
-                now: datetime, max_attempts: int, base: int, cap: int) -> int:
+                now: datetime, policy: RetryPolicy) -> int:
     query = select(OutboxMessage).where(OutboxMessage.id == message_id,
                                         OutboxMessage.state == "pending")
     if not is_sqlite(session):
@@ -85,43 +151,40 @@ def _handle_one(session: Session, message_id: int, handlers: dict[str, Handler],
     if message is None:  # another runner took it
         session.rollback()
         return 0
-    handler = handlers.get(message.kind)
-    token = current_message.set(message)
-    id_token = request_id.set(message.payload.get("request_id") or request_id.get())
     try:
-        if handler is None:
-            raise LookupError(f"no handler for outbox kind '{message.kind}'")
-        handler(session, message)
+        _run(session, message, handlers)
     except RetryLater:
         session.rollback()
-        _reschedule(session, message_id, now, base, cap, max_attempts, None)
+        _reschedule(session.get(OutboxMessage, message_id), now, policy, None)
+        session.commit()
         return 0
     except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
         session.rollback()
         log.warning("outbox %s (%s) failed: %s", message_id, message.kind, exc)
-        _reschedule(session, message_id, now, base, cap, max_attempts,
+        _reschedule(session.get(OutboxMessage, message_id), now, policy,
                     f"{type(exc).__name__}: {exc}"[:2000])
+        session.commit()
         return 0
-    finally:
-        current_message.reset(token)
-        request_id.reset(id_token)
-    message.state, message.done_at, message.last_error = "done", now, None
-    message.attempts += 1
+    _done(message, now)
     session.commit()
     return 1
 
 
-def _reschedule(session: Session, message_id: int, now: datetime, base: int, cap: int,
-                max_attempts: int, error: str | None) -> None:
-    message = session.get(OutboxMessage, message_id)
+def _done(message: OutboxMessage, now: datetime) -> None:
+    message.state, message.done_at, message.last_error = "done", now, None
+    message.attempts += 1
+
+
+def _reschedule(message: OutboxMessage, now: datetime, policy: RetryPolicy,
+                error: str | None) -> None:
     message.attempts += 1
     if error is not None:
         message.last_error = error
-    if error is not None and message.attempts >= max_attempts:
+    if error is not None and message.attempts >= policy.max_attempts:
         message.state = "dead"
     else:
-        message.next_attempt_at = now + backoff(message.attempts, base, cap)
-    session.commit()
+        message.next_attempt_at = now + backoff(message.attempts, policy.backoff_seconds,
+                                                policy.backoff_max_seconds)
 
 
 def retry_dead(session: Session, message_id: int, now: datetime | None = None) -> None:

@@ -20,7 +20,7 @@ from ra_console.cli.demo import run_demo
 from ra_console.cli.safe_mode import safe_mode_group
 from ra_console.core.db import session_scope
 from ra_console.core.logs import configure_logging
-from ra_console.jobs.scheduler import build_scheduler, wait_for_leadership
+from ra_console.jobs.scheduler import Leadership, build_scheduler
 from ra_console.jobs.sweeps import in_safe_mode, run_once
 from ra_console.pki import requestfile as rf
 from ra_console.usecases.directory_sync import sync
@@ -235,27 +235,29 @@ def jobs_run() -> None:
     app = create_app(runtime=runtime)
     runner = runner_name()
     log.info("job runner %s started", runner)
-    leader = wait_for_leadership(runtime.engine, runtime.config["jobs.interval_seconds"],
-                                 on_standby=lambda: beat(runtime, runner, leader=False))
-    beat(runtime, runner, leader=True)
-    log.info("job runner %s leads: it schedules the sweeps", runner)
+    # Every runner drains the outbox; the one holding the lock also runs the other sweeps
+    # (a standby takes over at its next heartbeat when the leader is gone).
+    leadership = Leadership(runtime.engine)
     if in_safe_mode(runtime):
         log.warning("safe mode: no mail, no directory change, no CA call until "
                     "`ra-console safe-mode lift`")
-        reconciled = None
+    if leadership.try_to_lead():
+        log.info("job runner %s leads: it runs every sweep", runner)
+        if not in_safe_mode(runtime):
+            reconciled = reconcile_issuance(runtime)  # before anything new is signed
+            for serial in reconciled.lost:
+                click.echo(f"local CA: certificate {serial} was signed but never recorded: "
+                           "revoked, RA admins told", err=True)
     else:
-        reconciled = reconcile_issuance(runtime)  # before anything new is signed
-    for serial in reconciled.lost if reconciled else ():
-        click.echo(f"local CA: certificate {serial} was signed but never recorded: revoked, "
-                   "RA admins told", err=True)
+        log.info("job runner %s drains the outbox; another runner leads", runner)
+    beat(runtime, runner, leader=leadership.leads)
     click.echo("job runner started; Ctrl-C stops it")
     try:
-        build_scheduler(app, background=False, runner=runner).start()
+        build_scheduler(app, background=False, runner=runner, leadership=leadership).start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        if leader is not None:
-            leader.release()
+        leadership.release()
         forget(runtime, runner)
         log.info("job runner %s stopped", runner)
 

@@ -235,3 +235,10 @@ HANDLERS = {
     "mail.challenge": handle_challenge_mail,
     "mail.deactivated": handle_deactivated_mail,
 }
+
+# Handled in batches, one transaction each (adapters/outbox.drain): the issuance pipeline.
+# A crash before the batch's commit leaves certificates signed but unrecorded: their
+# requests are signed again, and the local CA's issuance log has the orphans revoked and
+# reported (usecases.local_ca.reconcile_issuance). Mails are
+# not batched: sent again after a crash, a repeat stays one message, not a batch.
+BATCHED = frozenset({"ca.submit"})

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
+from sqlalchemy import event as orm_event, orm
 from sqlmodel import Session, select
 
-from ra_console.adapters.audit_witness import WitnessError, witness_after_commit
+from ra_console.adapters.audit_witness import WitnessError, within, witness_after_commit
 from ra_console.core.db import lock_row, session_now
 from ra_console.core.logs import request_id
 from ra_console.models import AuditEvent, AuditHead
@@ -75,21 +76,68 @@ def append_event(session: Session, *, entity_type: str, entity_id: str, trigger:
                  actor: str, role: str, from_state: str | None = None,
                  to_state: str | None = None, ip: str | None = None,
                  data: dict[str, Any] | None = None, at: datetime | None = None) -> AuditEvent:
-    """Append one event in the caller's transaction; witnessed after its commit."""
-    head = _head(session)
+    """Append one event in the caller's transaction; witnessed after its commit.
+
+    In a session from chained_at_commit() the event is only queued here (no seq or hash
+    yet) and chained with the others when the session commits."""
     if request_id.get():  # the web request or job run that caused it (logs carry it too)
         data = {**(data or {}), "request_id": request_id.get()}
     event = AuditEvent(
-        seq=head.seq + 1, entity_type=entity_type, entity_id=entity_id, trigger=trigger,
+        entity_type=entity_type, entity_id=entity_id, trigger=trigger,
         from_state=from_state, to_state=to_state, actor=actor, role=role, ip=ip,
-        data=data or {}, prev_hash=head.hash, at=at or session_now(session), hash="",
+        data=data or {}, at=at or session_now(session), hash="",
     )
-    event.hash = event_hash(event, _key(session))
-    head.seq, head.hash = event.seq, event.hash
-    session.add(event)
-    session.flush()
-    witness_after_commit(session, event.seq, event.hash, _witness_time(event.at))
+    queued = session.info.get(_QUEUED)
+    if queued is not None:
+        queued.append((session.get_nested_transaction(), event))
+        return event
+    _chain(session, [event])
     return event
+
+
+def _chain(session: Session, events: list[AuditEvent]) -> None:
+    head = _head(session)
+    key = _key(session)
+    for event in events:
+        event.seq, event.prev_hash = head.seq + 1, head.hash
+        event.hash = event_hash(event, key)
+        head.seq, head.hash = event.seq, event.hash
+        session.add(event)
+    session.flush()
+    for event in events:
+        witness_after_commit(session, event.seq, event.hash, _witness_time(event.at))
+
+
+# A batch (the job runner's issuance) appends many events in one transaction. Chaining
+# each at once would hold the audit_head row lock from the first event to the commit, so
+# every other writer (another runner's whole batch) waits behind this one; chained at
+# commit, the head is locked once, for the moment of the commit.
+_QUEUED = "audit_queued"
+
+
+def chained_at_commit(session: Session) -> Session:
+    """Let this session's audit events be chained when it commits (one head lock per
+    transaction); events of a savepoint that rolls back are dropped with it."""
+    session.info[_QUEUED] = []
+    return session
+
+
+@orm_event.listens_for(orm.Session, "before_commit")
+def _chain_queued(session: Session) -> None:
+    queued = session.info.get(_QUEUED)
+    if queued and not session.in_nested_transaction():  # a savepoint's release: not yet
+        session.info[_QUEUED] = []
+        _chain(session, [entry for _, entry in queued])
+
+
+@orm_event.listens_for(orm.Session, "after_soft_rollback")
+def _drop_queued(session: Session, previous_transaction) -> None:
+    queued = session.info.get(_QUEUED)
+    if not queued:
+        return
+    session.info[_QUEUED] = [] if not previous_transaction.nested else [
+        (savepoint, entry) for savepoint, entry in queued
+        if not within(savepoint, previous_transaction)]
 
 
 def _witness_time(at: datetime) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import os
+import re
 import subprocess
 import sys
 import time
@@ -38,12 +39,21 @@ def runner_env(runtime, smtp_port) -> dict:
 
 
 def start_runner(env) -> subprocess.Popen:
-    """A job runner process; its output goes to runner-<pid>.log in the instance folder."""
+    """A job runner process; its output goes to a runner-*.log (log_path) in the instance
+    folder."""
     log = Path(env["RA_INSTANCE_PATH"]) / f"runner-{time.monotonic_ns()}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as handle:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([str(EXE), "jobs", "run"], env=env, stdout=handle,
-                                stderr=subprocess.STDOUT)
+        process = subprocess.Popen([str(EXE), "jobs", "run"], env=env, stdout=handle,
+                                   stderr=subprocess.STDOUT)
+    process.log_path = log
+    return process
+
+
+def handled_by(runner: subprocess.Popen) -> int:
+    """Outbox messages a runner says it handled (the sweep lines of its log)."""
+    return sum(int(n) for n in re.findall(r"sweep drain_outbox: (\d+)",
+                                          runner.log_path.read_text()))
 
 
 def make_requests(runtime, new_csr) -> None:

@@ -180,24 +180,29 @@ def test_crl_is_refreshed_before_it_grows_old(runtime, clock):
 
 
 def test_only_one_job_runner_leads(runtime):
-    from ra_console.jobs.scheduler import LEADER_LOCK, wait_for_leadership
+    from ra_console.jobs.scheduler import LEADER_LOCK, Leadership
 
+    leader, standby = Leadership(runtime.engine), Leadership(runtime.engine)
     if runtime.engine.dialect.name != "postgresql":
-        assert wait_for_leadership(runtime.engine, 1) is None  # SQLite: one machine, no lock
+        assert leader.try_to_lead() and leader.leads  # SQLite: one machine, no lock
         return
     from sqlalchemy import text
 
-    leader = wait_for_leadership(runtime.engine, 1)
     try:
+        assert leader.try_to_lead() is True
+        assert standby.try_to_lead() is False and not standby.leads
+        assert leader.try_to_lead() is True  # still holds it
         with runtime.engine.connect() as other:
             taken = other.execute(text("SELECT pg_try_advisory_lock(:k)"),
                                   {"k": LEADER_LOCK}).scalar()
             assert taken is False
     finally:
         leader.release()
-    with runtime.engine.connect() as other:
-        assert other.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK}).scalar()
-        other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK})
+    assert not leader.leads
+    try:
+        assert standby.try_to_lead() is True  # the standby takes over
+    finally:
+        standby.release()
 
 
 def test_lifecycle_sweeps_run_on_their_own_interval(app, runtime):

@@ -1,0 +1,84 @@
+"""The job runner's batches (adapters/outbox.drain with `batched` kinds): one transaction
+per batch, a savepoint per message, audit events chained at the batch's commit."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel import select
+
+from ra_console.adapters import outbox
+from ra_console.models import AuditEvent, OutboxMessage
+from ra_console.workflow.audit import append_event, chained_at_commit, verify_chain
+
+KIND = "test.batched"
+
+
+def _audited(session, message) -> None:
+    """Writes an audit event, then fails for message 1 (after the event)."""
+    append_event(session, entity_type="test", entity_id=str(message.payload["n"]),
+                 trigger="handled", actor="system", role="system")
+    if message.payload["n"] == 1:
+        raise RuntimeError("the CA said no")
+
+
+def _drain(runtime) -> int:
+    return outbox.drain(lambda: chained_at_commit(runtime.session()), {KIND: _audited},
+                        now=runtime.now, batch_size=10, max_attempts=3, backoff_seconds=60,
+                        backoff_max_seconds=60, batched=frozenset({KIND}))
+
+
+def test_a_failed_message_leaves_no_trace_in_its_batch(runtime):
+    with runtime.session() as s:
+        for n in range(3):
+            outbox.enqueue(s, KIND, {"n": n}, f"{KIND}:{n}")
+        s.commit()
+    assert _drain(runtime) == 2
+    with runtime.session() as s:
+        events = s.exec(select(AuditEvent).where(AuditEvent.entity_type == "test")
+                        .order_by(AuditEvent.seq)).all()
+        assert [e.entity_id for e in events] == ["0", "2"]  # message 1's event rolled back
+        states = {m.payload["n"]: m for m in s.exec(select(OutboxMessage)).all()}
+        assert states[0].state == states[2].state == "done"
+        assert states[1].state == "pending" and states[1].attempts == 1
+        assert "the CA said no" in states[1].last_error
+        assert verify_chain(s).ok
+    assert _drain(runtime) == 0  # message 1 waits for its backoff
+
+
+def test_a_batch_holds_the_audit_head_only_while_it_commits(runtime):
+    """Events of an open batch are chained at its commit: meanwhile other writers append
+    (on PostgreSQL they would otherwise wait for the head row's lock until the commit)."""
+    batch = chained_at_commit(runtime.session())
+    append_event(batch, entity_type="test", entity_id="batch", trigger="handled",
+                 actor="system", role="system")
+    batch.flush()
+    with runtime.session() as other:
+        if other.get_bind().dialect.name == "postgresql":
+            other.execute(text("SET LOCAL lock_timeout = '3s'"))
+        append_event(other, entity_type="test", entity_id="other", trigger="handled",
+                     actor="system", role="system")
+        other.commit()
+    batch.commit()
+    batch.close()
+    with runtime.session() as s:
+        events = s.exec(select(AuditEvent).where(AuditEvent.entity_type == "test")
+                        .order_by(AuditEvent.seq)).all()
+        assert [e.entity_id for e in events] == ["other", "batch"]
+        assert events[1].seq == events[0].seq + 1
+        assert verify_chain(s).ok
+
+
+def test_only_the_batched_kinds_when_others_wait(runtime):
+    """others=False (the bench's issuance phase): other kinds stay pending for later."""
+    with runtime.session() as s:
+        outbox.enqueue(s, KIND, {"n": 0}, f"{KIND}:0")
+        outbox.enqueue(s, "other", {}, "other:0")
+        s.commit()
+    handled = outbox.drain(lambda: chained_at_commit(runtime.session()),
+                           {KIND: _audited, "other": _audited}, now=runtime.now,
+                           batch_size=10, max_attempts=3, backoff_seconds=60,
+                           backoff_max_seconds=60, batched=frozenset({KIND}), others=False)
+    assert handled == 1
+    with runtime.session() as s:
+        states = {m.kind: (m.state, m.attempts) for m in s.exec(select(OutboxMessage)).all()}
+    assert states == {KIND: ("done", 1), "other": ("pending", 0)}
