@@ -1,5 +1,5 @@
 """The entry point of the web app: create_app() wires configuration, database, services and
-every audience's blueprints (portal, console, sign-in, public pages)."""
+every audience's blueprints (portal, console, API, sign-in, public pages)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ra_console.adapters import mail
 from ra_console.adapters.runtime import Runtime, build_runtime
+from ra_console.api import init_api
 from ra_console.console import init_console
 from ra_console.core import db
 from ra_console.core.config import load_config
@@ -91,6 +92,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.register_blueprint(health.bp)
     metrics.init_app(app, config)
     init_console(app, runtime)
+    init_api(app, csrf)
     if config["demo"]:
         app.register_blueprint(demo_bp)
     return app
