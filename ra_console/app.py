@@ -18,6 +18,7 @@ from ra_console.core import db
 from ra_console.core.config import load_config
 from ra_console.portal.addresses import bp as addresses_bp
 from ra_console.portal.identity import bp as identity_bp
+from ra_console.portal.tokens import bp as tokens_bp
 from ra_console.portal.views import bp as portal_bp
 from ra_console.public import health, metrics
 from ra_console.public.demo_mail import bp as demo_bp
@@ -87,6 +88,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.register_blueprint(portal_bp)
     app.register_blueprint(addresses_bp)
     app.register_blueprint(identity_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(pki_bp)
     app.register_blueprint(revoke_bp)
     app.register_blueprint(health.bp)

@@ -3,6 +3,8 @@ functional mailboxes, RA admins, auditors; problem details in the reader's langu
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import select
 from support import api_token, institute_address
@@ -184,3 +186,20 @@ def test_auditor_reads_but_cannot_write(app, client):
     refused = call(client, "POST", f"/api/v1/mailboxes/{row['id']}/deactivate", auditor)
     assert refused.status_code == 403 and refused.get_json()["code"] == "role_missing"
     assert call(client, "GET", "/api/v1/audit-events", auditor).status_code == 200
+
+
+def test_token_page_shows_the_secret_once_and_revokes(app, browser):
+    browser.login("nk-itc")
+    refused = browser.submit("/tokens", {"name": "gw", "scopes": ["ra_admin"], "days": "30"},
+                             follow_redirects=True)
+    assert "You do not hold the role &#39;ra_admin&#39;" in refused.get_data(as_text=True)
+    page = browser.submit("/tokens", {"name": "mail gateway", "scopes": ["network_contact"],
+                                      "days": "30"}).get_data(as_text=True)
+    secret = re.search(r'id="api-token">(rat_[^<]+)<', page).group(1)
+    assert secret not in browser.get("/tokens").get_data(as_text=True)  # shown once
+    me = call(browser.client, "GET", "/api/v1/me", secret).get_json()
+    assert me["username"] == "nk-itc" and me["roles"] == ["network_contact"]
+    with app.extensions["ra_runtime"].session() as s:
+        public_id = s.exec(select(ApiToken.public_id)).one()
+    browser.submit("/tokens", action=f"/tokens/{public_id}/revoke")
+    assert call(browser.client, "GET", "/api/v1/me", secret).status_code == 401
