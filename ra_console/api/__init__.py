@@ -4,6 +4,8 @@ Only bearer tokens count here (auth.py); errors are problem details (problems.py
 
 from __future__ import annotations
 
+import http
+
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -24,9 +26,14 @@ class ProblemApi(Api):
         """Our blueprints carry their own handlers (problems.attach)."""
 
     def _register_responses(self):
-        response = {"description": "Problem details (RFC 9457)", "schema": self.ERROR_SCHEMA}
-        prepare_response(response, self.spec, CONTENT_TYPE)
-        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+        """As flask-smorest does (one component per error status, referenced by e.g.
+        `arguments`), with the problem+json media type."""
+        names = [s.name for s in http.HTTPStatus if s >= 400]
+        for name in [*names, self.DEFAULT_ERROR_RESPONSE_NAME]:
+            response = {"description": "Problem details (RFC 9457)",
+                        "schema": self.ERROR_SCHEMA}
+            prepare_response(response, self.spec, CONTENT_TYPE)
+            self.spec.components.response(name, response, lazy=True)
 
 
 def init_api(app: Flask, csrf) -> None:

@@ -41,7 +41,7 @@ def _out(row: Certificate) -> dict:
 
 def visible_certificate(public_id: str) -> Certificate:
     row = get_session().exec(visible_certificates(select(Certificate), api_actor())
-                             .where(Certificate.public_id == public_id)).first()
+                             .where(Certificate.public_id == str(public_id))).first()
     if row is None:
         refuse(404, "certificate_unknown", _("There is no such certificate for you."))
     return row
@@ -84,7 +84,7 @@ def request_certificate(data):
     return _out(cert)
 
 
-@bp.route("/<public_id>")
+@bp.route("/<uuid:public_id>")
 @token_required(*READERS)
 @bp.response(200, CertificateOut)
 def get_certificate(public_id):
@@ -92,7 +92,7 @@ def get_certificate(public_id):
     return _out(visible_certificate(public_id))
 
 
-@bp.route("/<public_id>/chain")
+@bp.route("/<uuid:public_id>/chain")
 @token_required(*READERS)
 @bp.response(200, {"type": "string"}, content_type="application/pem-certificate-chain")
 def chain(public_id):
@@ -104,7 +104,7 @@ def chain(public_id):
     return Response(data, mimetype="application/pem-certificate-chain")
 
 
-@bp.route("/<public_id>/revoke", methods=["POST"])
+@bp.route("/<uuid:public_id>/revoke", methods=["POST"])
 @token_required("user", "network_contact", "ra_admin")
 @bp.arguments(RevokeIn)
 @bp.response(200, CertificateOut)
@@ -116,7 +116,7 @@ def revoke_certificate(data, public_id):
     return _out(row)
 
 
-@bp.route("/<public_id>/approve", methods=["POST"])
+@bp.route("/<uuid:public_id>/approve", methods=["POST"])
 @token_required("ra_admin")
 @bp.response(200, CertificateOut)
 def approve(public_id):

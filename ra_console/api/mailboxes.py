@@ -41,7 +41,7 @@ def visible_mailbox(public_id: str) -> Mailbox:
     """The row if the caller may see it; 404 otherwise (also for another institute's)."""
     session = get_session()
     row = session.exec(visible_mailboxes(select(Mailbox), api_actor())
-                       .where(Mailbox.public_id == public_id)).first()
+                       .where(Mailbox.public_id == str(public_id))).first()
     if row is None:
         refuse(404, "mailbox_unknown", _("There is no such mailbox for you."))
     return row
@@ -96,7 +96,7 @@ def create_mailbox(data):
     return mailbox_out(session.get(Mailbox, row.id))
 
 
-@bp.route("/<public_id>")
+@bp.route("/<uuid:public_id>")
 @token_required(*READERS)
 @bp.response(200, MailboxOut)
 def get_mailbox(public_id):
@@ -104,7 +104,7 @@ def get_mailbox(public_id):
     return mailbox_out(visible_mailbox(public_id))
 
 
-@bp.route("/<public_id>/aliases", methods=["PUT"])
+@bp.route("/<uuid:public_id>/aliases", methods=["PUT"])
 @token_required(*WRITERS)
 @bp.arguments(AliasesIn)
 @bp.response(200, MailboxOut)
@@ -118,7 +118,7 @@ def put_aliases(data, public_id):
     return mailbox_out(session.get(Mailbox, row.id))
 
 
-@bp.route("/<public_id>/deactivate", methods=["POST"])
+@bp.route("/<uuid:public_id>/deactivate", methods=["POST"])
 @token_required(*WRITERS)
 @bp.response(200, MailboxOut)
 def deactivate(public_id):
@@ -129,7 +129,7 @@ def deactivate(public_id):
     return mailbox_out(row)
 
 
-@bp.route("/<public_id>/challenge", methods=["POST"])
+@bp.route("/<uuid:public_id>/challenge", methods=["POST"])
 @token_required(*WRITERS)
 @bp.response(200, MailboxOut)
 def challenge(public_id):

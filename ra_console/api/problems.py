@@ -4,9 +4,10 @@ Every API blueprint gets the same handlers (`attach`), so no view builds an erro
 
 from __future__ import annotations
 
+import logging
 from typing import Any, NoReturn
 
-from flask import Response, json
+from flask import Response, json, request
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
@@ -21,6 +22,7 @@ from ra_console.web.request_messages import message_for
 from ra_console.workflow.state import WorkflowError
 
 CONTENT_TYPE = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class ProblemSchema(Schema):
@@ -46,7 +48,7 @@ def _titles() -> dict[int, str]:
     return {400: _("Bad request"), 401: _("Authentication required"), 403: _("Not allowed"),
             404: _("Not found"), 405: _("Method not allowed"), 409: _("Conflict"),
             413: _("Too large"), 415: _("Unsupported media type"), 422: _("Invalid input"),
-            429: _("Too many requests")}
+            429: _("Too many requests"), 500: _("Internal error")}
 
 
 def problem_response(status: int, code: str, detail: str, headers: dict | None = None,
@@ -79,6 +81,8 @@ def _invalid_params(messages: dict, prefix: str = "") -> list[dict]:
 
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
+    if status >= 500:
+        rollback_request_session()
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})
     if status == 422 and "messages" in data:  # webargs: the body or a parameter is wrong
@@ -104,6 +108,13 @@ def _domain_error(error: Exception) -> Response:
     return problem_response(422, code, message_for(code, params))
 
 
+def _unexpected(error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    rollback_request_session()
+    return problem_response(500, "internal_error", _(
+        "Something went wrong on our side. Nothing was changed; please try again later."))
+
+
 def _problem(error: Problem) -> Response:
     rollback_request_session()
     return problem_response(error.status, error.code, error.detail, **error.extra)
@@ -112,5 +123,10 @@ def _problem(error: Problem) -> Response:
 def attach(blueprint) -> None:
     blueprint.register_error_handler(Problem, _problem)
     blueprint.register_error_handler(HTTPException, _http_error)
+    # by code too: the app's HTML pages are registered by code, which Flask prefers to a
+    # blueprint's handler by class (500 covers any uncaught exception: no trace leaks)
+    for code in (400, 401, 403, 404, 405, 413, 415, 422, 429, 500):
+        blueprint.register_error_handler(code, _http_error)
+    blueprint.register_error_handler(Exception, _unexpected)  # the app's would be HTML
     for kind in (AddressError, WorkflowError, RevocationError, TokenError, RequestError):
         blueprint.register_error_handler(kind, _domain_error)

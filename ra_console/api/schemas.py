@@ -3,9 +3,11 @@ them) and how rows become those shapes."""
 
 from __future__ import annotations
 
+from datetime import timezone
+
 from marshmallow import Schema, fields, validate
 
-from ra_console.api.pagination import PageArgs, page_schema
+from ra_console.api.pagination import PageArgs, page_schema, sized
 from ra_console.models import AuditEvent, Certificate, Mailbox
 from ra_console.pki.revocation import REASON_FLAGS
 from ra_console.usecases.addresses import KINDS
@@ -15,7 +17,16 @@ from ra_console.usecases.requests import CONSENTS
 MAILBOX_STATES = ("new", "pending_challenge", "verified", "deactivated", "deleted")
 CERTIFICATE_STATES = ("requested", "pending_approval", "sent", "issued", "rejected",
                       "revoked", "expired", "deleted")
-TEXT = validate.Length(max=500)
+TEXT = sized(max=500)
+
+
+class DateTime(fields.DateTime):
+    """A UTC time with its offset (SQLite hands back naive times)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class AddressOut(Schema):
@@ -33,29 +44,29 @@ class MailboxOut(Schema):
     owner = fields.String(required=True)
     addresses = fields.List(fields.Nested(AddressOut), required=True)
     comment = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = DateTime(required=True)
 
 
 class MailboxQuery(PageArgs):
-    q = fields.String(validate=validate.Length(max=320),
+    q = fields.String(validate=sized(max=320),
                       metadata={"description": "part of an address, a user name or a name"})
     status = fields.String(validate=validate.OneOf(MAILBOX_STATES))
 
 
 class MailboxIn(Schema):
-    institute = fields.String(required=True, validate=validate.Length(1, 32))
-    primary = fields.String(required=True, validate=validate.Length(1, 320))
-    aliases = fields.List(fields.String(validate=validate.Length(max=320)),
+    institute = fields.String(required=True, validate=sized(1, 32))
+    primary = fields.String(required=True, validate=sized(1, 320))
+    aliases = fields.List(fields.String(validate=sized(max=320)),
                           load_default=list, validate=validate.Length(max=10))
     kind = fields.String(load_default="personal", validate=validate.OneOf(KINDS))
-    username = fields.String(load_default="", validate=validate.Length(max=200))
-    display_name = fields.String(load_default="", validate=validate.Length(max=200))
-    applicant = fields.String(load_default="", validate=validate.Length(max=200))
+    username = fields.String(load_default="", validate=sized(max=200))
+    display_name = fields.String(load_default="", validate=sized(max=200))
+    applicant = fields.String(load_default="", validate=sized(max=200))
     comment = fields.String(load_default="", validate=TEXT)
 
 
 class AliasesIn(Schema):
-    aliases = fields.List(fields.String(validate=validate.Length(max=320)), required=True,
+    aliases = fields.List(fields.String(validate=sized(max=320)), required=True,
                           validate=validate.Length(max=10))
 
 
@@ -67,16 +78,16 @@ class CertificateOut(Schema):
     addresses = fields.List(fields.String(), required=True)
     subject = fields.String(required=True)
     serial = fields.String(allow_none=True, required=True)
-    not_before = fields.DateTime(allow_none=True, required=True)
-    not_after = fields.DateTime(allow_none=True, required=True)
-    revoked_at = fields.DateTime(allow_none=True, required=True)
+    not_before = DateTime(allow_none=True, required=True)
+    not_after = DateTime(allow_none=True, required=True)
+    revoked_at = DateTime(allow_none=True, required=True)
     revocation_reason = fields.String(allow_none=True, required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = DateTime(required=True)
 
 
 class CertificateQuery(PageArgs):
     status = fields.String(validate=validate.OneOf(CERTIFICATE_STATES))
-    mailbox = fields.String(validate=validate.Length(max=36))
+    mailbox = fields.String(validate=sized(max=36))
 
 
 class RevokeIn(Schema):
@@ -84,10 +95,10 @@ class RevokeIn(Schema):
 
 
 class RequestIn(Schema):
-    mailbox = fields.String(required=True, validate=validate.Length(1, 36))
-    csr = fields.String(required=True, validate=validate.Length(1, 20000),
+    mailbox = fields.String(required=True, validate=sized(1, 36))
+    csr = fields.String(required=True, validate=sized(1, 20000),
                         metadata={"description": "PKCS#10 in PEM; the RA builds the subject"})
-    aliases = fields.List(fields.String(validate=validate.Length(max=320)), load_default=list,
+    aliases = fields.List(fields.String(validate=sized(max=320)), load_default=list,
                           validate=validate.Length(max=10))
     consents = fields.List(fields.String(validate=validate.OneOf(CONSENTS)), required=True,
                            metadata={"description": "every one of " + ", ".join(CONSENTS)})
@@ -102,12 +113,12 @@ class AuditEventOut(Schema):
     to_state = fields.String(allow_none=True, required=True)
     actor = fields.String(required=True)
     role = fields.String(required=True)
-    at = fields.DateTime(required=True)
+    at = DateTime(required=True)
     data = fields.Dict(required=True)
 
 
 class AuditQuery(PageArgs):
-    entity_id = fields.String(validate=validate.Length(max=64))
+    entity_id = fields.String(validate=sized(max=64))
 
 
 class MeOut(Schema):

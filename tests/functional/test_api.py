@@ -203,3 +203,17 @@ def test_token_page_shows_the_secret_once_and_revokes(app, browser):
         public_id = s.exec(select(ApiToken.public_id)).one()
     browser.submit("/tokens", action=f"/tokens/{public_id}/revoke")
     assert call(browser.client, "GET", "/api/v1/me", secret).status_code == 401
+
+
+def test_an_uncaught_error_is_a_problem_without_trace(app, client, monkeypatch):
+    """The app's HTML error pages are registered by status code; the API's own win."""
+    token = api_token(app.extensions["ra_runtime"], "auditor")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret detail")
+    monkeypatch.setattr("ra_console.api.audit.paginate", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = call(client, "GET", "/api/v1/audit-events", token)
+    assert response.status_code == 500 and response.mimetype == "application/problem+json"
+    assert "secret detail" not in response.get_data(as_text=True)
+    assert call(client, "GET", "/api/v1/me", token).status_code == 200  # next one works
