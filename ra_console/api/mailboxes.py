@@ -122,7 +122,8 @@ def put_aliases(data, public_id):
 @token_required(*WRITERS)
 @bp.response(200, MailboxOut)
 def deactivate(public_id):
-    """Deactivate the row (its certificates are revoked by the workflow)."""
+    """Deactivate the row; its person and network contacts are told which certificates
+    carry its addresses."""
     session, row = get_session(), _writable(public_id)
     perform(session, row, "deactivate", api_actor())
     session.commit()

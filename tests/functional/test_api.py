@@ -217,3 +217,19 @@ def test_an_uncaught_error_is_a_problem_without_trace(app, client, monkeypatch):
     assert response.status_code == 500 and response.mimetype == "application/problem+json"
     assert "secret detail" not in response.get_data(as_text=True)
     assert call(client, "GET", "/api/v1/me", token).status_code == 200  # next one works
+
+
+def test_the_document_is_openapi_3_1_and_the_viewer_is_served_locally(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"] == "3.1.0"
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert "/api/v1/certificates/{public_id}/revoke" in document["paths"]
+    viewer = client.get("/api/v1/docs")
+    page = viewer.get_data(as_text=True)
+    assert viewer.status_code == 200 and "<script>" not in page  # nothing inline (CSP)
+    scripts = re.findall(r'src="([^"]+)"', page)
+    assert all(src.startswith("/static/") for src in scripts) and len(scripts) == 2
+    for src in scripts:
+        response = client.get(src)
+        assert response.status_code == 200
+        response.close()
