@@ -3,6 +3,8 @@ functional mailboxes, RA admins, auditors; problem details in the reader's langu
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 import pytest
@@ -229,7 +231,9 @@ def test_the_document_is_openapi_3_1_and_the_viewer_is_served_locally(client):
     assert viewer.status_code == 200 and "<script>" not in page  # nothing inline (CSP)
     scripts = re.findall(r'src="([^"]+)"', page)
     assert all(src.startswith("/static/") for src in scripts) and len(scripts) == 2
-    for src in scripts:
+    for src, digest in re.findall(r'(?:src|href)="(/static/[^"]+)" integrity="([^"]+)"', page):
         response = client.get(src)
-        assert response.status_code == 200
+        expected = base64.b64encode(hashlib.sha384(response.get_data()).digest()).decode()
+        assert response.status_code == 200 and digest == f"sha384-{expected}"
         response.close()
+    assert page.count("integrity=") == 3  # the stylesheet and both scripts
