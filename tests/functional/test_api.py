@@ -76,20 +76,29 @@ def test_network_contact_adds_lists_and_challenges_a_row(app, client):
     assert gone.get_json()["status"] == "deactivated"
 
 
-def test_another_institutes_rows_are_not_found(app, client):
+def test_another_institutes_rows_are_not_found(app, client, issue_directly):
     runtime = app.extensions["ra_runtime"]
     institute_address(runtime, "erika", f"erika-lab@{ITC}")
+    cert_id = issue_directly(address=f"erika-lab@{ITC}")
+    with runtime.session() as s:
+        cert = s.get(Certificate, cert_id).public_id
     itc_row = call(client, "GET", "/api/v1/mailboxes",
                    api_token(runtime, "nk-itc")).get_json()["items"][0]
     phys = api_token(runtime, "nk-phys")
     seen = call(client, "GET", "/api/v1/mailboxes", phys).get_json()["items"]
     assert [r["owner"] for r in seen] == ["nk-phys"]  # only Paul's own IdM address
-    for method, url in [("GET", f"/api/v1/mailboxes/{itc_row['id']}"),
-                        ("POST", f"/api/v1/mailboxes/{itc_row['id']}/deactivate")]:
-        response = call(client, method, url, phys)
-        assert response.status_code == 404
+    for method, url, code in [
+            ("GET", f"/api/v1/mailboxes/{itc_row['id']}", "mailbox_unknown"),
+            ("POST", f"/api/v1/mailboxes/{itc_row['id']}/deactivate", "mailbox_unknown"),
+            ("GET", f"/api/v1/certificates/{cert}", "certificate_unknown"),
+            ("POST", f"/api/v1/certificates/{cert}/revoke", "certificate_unknown")]:
+        response = call(client, method, url, phys, json={"reason": "superseded"})
+        assert response.status_code == 404, url
         assert response.mimetype == "application/problem+json"
-        assert response.get_json()["code"] == "mailbox_unknown"
+        assert response.get_json()["code"] == code
+    assert call(client, "GET", "/api/v1/certificates", phys).get_json()["items"] == []
+    with runtime.session() as s:
+        assert s.get(Certificate, cert_id).status == "issued"
     refused = call(client, "POST", "/api/v1/mailboxes", phys, json={
         "institute": "ITC", "primary": f"x@{ITC}", "username": "erika"})
     assert refused.status_code == 422 and refused.get_json()["code"] == "institute_unknown"
