@@ -22,7 +22,12 @@ from ra_console.api.schemas import (
 from ra_console.api.scope import visible_mailboxes
 from ra_console.core.db import get_session
 from ra_console.models import Institute, Mailbox, MailboxAddress, Person
-from ra_console.usecases.addresses import MailboxInput, add_mailbox, set_aliases
+from ra_console.usecases.addresses import (
+    MailboxInput,
+    add_mailbox,
+    approve_display_name,
+    set_aliases,
+)
 from ra_console.usecases.transitions import perform
 from ra_console.web.limits import limited_transition
 
@@ -140,4 +145,15 @@ def challenge(public_id):
     with limited_transition(row, trigger):
         perform(session, row, trigger, api_actor())
         session.commit()
+    return mailbox_out(row)
+
+
+@bp.route("/<uuid:public_id>/approve-name", methods=["POST"])
+@token_required("ra_admin")
+@bp.response(200, MailboxOut)
+def approve_name(public_id):
+    """Approve a functional mailbox's display name (not your own mailbox's)."""
+    session, row = get_session(), visible_mailbox(public_id)
+    approve_display_name(session, api_actor(), row, session.info["runtime"].now())
+    session.commit()
     return mailbox_out(row)

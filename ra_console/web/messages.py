@@ -57,6 +57,9 @@ ADDRESS_MESSAGES = {
     "bad_kind": lambda p: _("Unknown mailbox type '%(kind)s' (personal or functional).",
                             kind=p.get("kind")),
     "too_many_aliases": lambda p: _("At most %(max)s aliases per row.", max=p.get("max")),
+    "own_name_approval": lambda p: _("Nobody approves their own mailbox name."),
+    "name_not_awaiting_approval": lambda p: _(
+        "Only a functional mailbox's display name that is not yet approved can be approved."),
     "duplicate_in_row": lambda p: _("An address appears twice in the row."),
     "foreign_domain": lambda p: _(
         "%(address)s is not in the institute's mail domains (%(domains)s).",

@@ -151,11 +151,16 @@ def test_applicant_requests_and_downloads_a_functional_mailbox_certificate(
     row = call(client, "POST", "/api/v1/mailboxes", nk, json={
         "institute": "ITC", "primary": f"helpdesk@{ITC}", "kind": "functional",
         "display_name": "IT Helpdesk", "applicant": "erika"}).get_json()
-    with runtime.session() as s:  # an RA admin approves the name (the console does this)
-        mailbox = s.exec(select(Mailbox).where(Mailbox.public_id == row["id"])).one()
-        mailbox.name_approved_by, mailbox.name_approved_at = "admin", runtime.now()
-        s.commit()
-    call(client, "POST", f"/api/v1/mailboxes/{row['id']}/challenge", nk)
+    early = call(client, "POST", f"/api/v1/mailboxes/{row['id']}/challenge", nk)
+    assert early.status_code == 409  # the name is not approved yet
+    assert call(client, "POST", f"/api/v1/mailboxes/{row['id']}/approve-name", nk
+                ).status_code == 403
+    approved = call(client, "POST", f"/api/v1/mailboxes/{row['id']}/approve-name", admin)
+    assert approved.status_code == 200
+    twice = call(client, "POST", f"/api/v1/mailboxes/{row['id']}/approve-name", admin)
+    assert twice.status_code == 422 and twice.get_json()["code"] == "name_not_awaiting_approval"
+    assert call(client, "POST", f"/api/v1/mailboxes/{row['id']}/challenge", nk
+                ).status_code == 200
     confirm_row(runtime, row["id"], "erika")
     gateway = api_token(runtime, "erika", ("user",))
     sent = call(client, "POST", "/api/v1/certificates", gateway, json={
