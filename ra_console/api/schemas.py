@@ -49,7 +49,7 @@ class MailboxOut(Schema):
 
 class MailboxQuery(PageArgs):
     q = fields.String(validate=sized(max=320),
-                      metadata={"description": "part of an address, a user name or a name"})
+                      metadata={"description": "a part of an address, or a user name"})
     status = fields.String(validate=validate.OneOf(MAILBOX_STATES))
 
 
