@@ -1,5 +1,5 @@
 """The entry point of the web app: create_app() wires configuration, database, services and
-every audience's blueprints (portal, console, sign-in, public pages)."""
+every audience's blueprints (portal, console, API, sign-in, public pages)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ra_console.adapters import mail
 from ra_console.adapters.runtime import Runtime, build_runtime
+from ra_console.api import init_api
 from ra_console.console import init_console
 from ra_console.core import db
 from ra_console.core.config import load_config
 from ra_console.portal.addresses import bp as addresses_bp
 from ra_console.portal.identity import bp as identity_bp
+from ra_console.portal.tokens import bp as tokens_bp
 from ra_console.portal.views import bp as portal_bp
 from ra_console.public import health, metrics
 from ra_console.public.demo_mail import bp as demo_bp
@@ -89,11 +91,13 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.register_blueprint(portal_bp)
     app.register_blueprint(addresses_bp)
     app.register_blueprint(identity_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(pki_bp)
     app.register_blueprint(revoke_bp)
     app.register_blueprint(health.bp)
     metrics.init_app(app, config)
     init_console(app, runtime)
+    init_api(app, csrf)
     if config["demo"]:
         app.register_blueprint(demo_bp)
     return app

@@ -16,6 +16,7 @@ from sqlmodel import select
 from ra_console.adapters.challenges import token_for
 from ra_console.models import Challenge, Institute, MailboxAddress, Person
 from ra_console.usecases.addresses import MailboxInput, add_mailbox, redeem, send_challenge
+from ra_console.usecases.api_tokens import SCOPES, issue as issue_token
 from ra_console.web.current import actor_for
 
 # Under CI a missing component fails the test that needs it; locally it skips.
@@ -156,3 +157,16 @@ class Browser:
         response = self.submit("/login", {"username": username}, action="/login/dev")
         assert response.status_code == 302, response.get_data(as_text=True)
         return response
+
+
+def api_token(runtime, username: str, scopes: tuple[str, ...] | None = None,
+              days: int = 30) -> str:
+    """An API token of `username` (every role they hold unless `scopes`), as the portal's
+    token page issues it; returns the secret."""
+    with runtime.session() as s:
+        actor = actor_for(s.exec(select(Person).where(Person.username == username)).one(), s)
+        wanted = list(scopes) if scopes else [r for r in SCOPES if actor.has_role(r)]
+        _token, secret = issue_token(s, actor, name=f"{username}-test", scopes=wanted, days=days,
+                               now=runtime.now())
+        s.commit()
+    return secret

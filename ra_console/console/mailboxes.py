@@ -22,6 +22,7 @@ from ra_console.usecases.addresses import (
     AddressError,
     MailboxInput,
     add_mailbox,
+    approve_display_name,
     send_challenge,
     set_aliases,
     set_name_and_comment,
@@ -30,7 +31,6 @@ from ra_console.web.current import current_actor
 from ra_console.web.limits import limited_transition
 from ra_console.web.messages import address_message
 from ra_console.web.pages import state_label
-from ra_console.workflow import audit
 from ra_console.workflow.state import WorkflowError
 
 
@@ -231,16 +231,14 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
             abort(403)
         session = get_session()
         row = self._workflow_row(row_id)
-        if row.kind != "functional" or row.name_approved_at is not None:
-            abort(400)
-        if row.owner_id == actor.person_id:
-            flash(_("Nobody approves their own mailbox name."), "error")
+        try:
+            approve_display_name(session, actor, row, session.info["runtime"].now())
+        except AddressError as exc:
+            session.rollback()
+            if exc.code != "own_name_approval":
+                abort(400)
+            flash(address_message(exc.code), "error")
             return redirect(url_for(".actions_view", row_id=row_id))
-        row.name_approved_by, row.name_approved_at = actor.username, session.info[
-            "runtime"].now()
-        audit.append_event(session, entity_type="mailbox", entity_id=row.public_id,
-                           trigger="approve_name", actor=actor.username, role="ra_admin",
-                           ip=actor.ip, data={"display_name": row.display_name})
         session.commit()
         flash(_("The display name is approved."), "success")
         return redirect(url_for(".actions_view", row_id=row_id))

@@ -1,5 +1,6 @@
 """SQLModel tables; importing this package registers every table on SQLModel.metadata."""
 
+from ra_console.models.api_token import ApiToken
 from ra_console.models.audit import AuditEvent, AuditHead
 from ra_console.models.certificate import Certificate
 from ra_console.models.challenge import Challenge
@@ -11,7 +12,7 @@ from ra_console.models.runner import RunnerHeartbeat
 from ra_console.models.setting import Setting
 
 __all__ = [
-    "AuditEvent", "AuditHead", "Certificate", "Challenge", "IdentityCheck", "Institute",
+    "ApiToken", "AuditEvent", "AuditHead", "Certificate", "Challenge", "IdentityCheck", "Institute",
     "InstituteDomain", "Mailbox", "MailboxAddress", "OutboxMessage", "Person",
     "RoleAssignment", "RunnerHeartbeat", "Setting",
 ]

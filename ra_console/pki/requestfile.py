@@ -46,7 +46,7 @@ _PEM_KEY_RE = re.compile(r"-----BEGIN ENCRYPTED PRIVATE KEY-----([A-Za-z0-9+/=\s
 _FIELDS = ("request_id", "key_algorithm", "spki_sha256", "csr", "private_key", "created")
 
 # English texts for the command line; the portal shows the same codes translated
-# (ra_console/portal/messages.py, P12_MESSAGES).
+# (ra_console/web/request_messages.py, P12_MESSAGES).
 MESSAGES = {
     "not_a_request_file": "This is not a request file (.json) of this portal.",
     "damaged": "The request file is damaged: {detail}.",

@@ -26,13 +26,6 @@ from ra_console.pki.keys import EC_CURVES
 from ra_console.portal import scripts
 from ra_console.portal.addresses import pending_addresses
 from ra_console.portal.forms import ConfirmForm, RequestForm, RevokeForm
-from ra_console.portal.messages import (
-    browser_texts,
-    key_algorithm_label,
-    message_for,
-    next_step,
-    reason_labels,
-)
 from ra_console.queries.addresses import network_contacts
 from ra_console.queries.certificates import BUNDLES, bundle
 from ra_console.queries.requests import address_choices, blocker_of, has_status
@@ -42,6 +35,13 @@ from ra_console.usecases.transitions import perform
 from ra_console.web.access import login_required
 from ra_console.web.current import current_actor, current_person
 from ra_console.web.pages import form_expired, state_label
+from ra_console.web.request_messages import (
+    browser_texts,
+    key_algorithm_label,
+    message_for,
+    next_step,
+    reason_labels,
+)
 from ra_console.workflow.state import WorkflowError, available
 
 bp = Blueprint("portal", __name__)

@@ -216,6 +216,19 @@ def redeem(session: Session, actor: Actor, token: str, now: datetime) -> Mailbox
     return address
 
 
+def approve_display_name(session: Session, actor: Actor, mailbox: Mailbox, now: datetime) -> None:
+    """An RA admin approves a functional mailbox's display name (it becomes the CN); never
+    the owner. The first challenge can be sent afterwards."""
+    if mailbox.kind != "functional" or mailbox.name_approved_at is not None:
+        raise AddressError("name_not_awaiting_approval")
+    if mailbox.owner_id == actor.person_id:
+        raise AddressError("own_name_approval")
+    mailbox.name_approved_by, mailbox.name_approved_at = actor.username, now
+    audit.append_event(session, entity_type="mailbox", entity_id=mailbox.public_id,
+                       trigger="approve_name", actor=actor.username, role="ra_admin",
+                       ip=actor.ip, data={"display_name": mailbox.display_name})
+
+
 def send_challenge(session: Session, mailbox: Mailbox, actor: Actor) -> None:
     """Send (or send again) the challenge e-mails of a row's unconfirmed addresses."""
     fire(session, mailbox, "send_challenge", actor)

@@ -18,6 +18,7 @@ def _field(p: dict) -> str:
         "legal_surname": _("The legal surname"),
         "document_issuer": _("The issuing authority"),
         "document_number": _("The document number"), "reason": _("The reason"),
+        "name": _("The name"),
     }
     return labels.get(name) or _("The column '%(column)s'", column=name)
 
@@ -56,6 +57,9 @@ ADDRESS_MESSAGES = {
     "bad_kind": lambda p: _("Unknown mailbox type '%(kind)s' (personal or functional).",
                             kind=p.get("kind")),
     "too_many_aliases": lambda p: _("At most %(max)s aliases per row.", max=p.get("max")),
+    "own_name_approval": lambda p: _("Nobody approves their own mailbox name."),
+    "name_not_awaiting_approval": lambda p: _(
+        "Only a functional mailbox's display name that is not yet approved can be approved."),
     "duplicate_in_row": lambda p: _("An address appears twice in the row."),
     "foreign_domain": lambda p: _(
         "%(address)s is not in the institute's mail domains (%(domains)s).",
@@ -219,6 +223,32 @@ REVOCATION_MESSAGES = {
         "The certificate %(serial)s has expired; an expired certificate is not revoked.",
         serial=p.get("serial", "")),
 }
+
+
+def revocation_message(code: str, params: dict | None = None) -> str:
+    builder = REVOCATION_MESSAGES.get(code)
+    if builder is None:
+        return _("The change was not possible (%(code)s).", code=code or "?")
+    return builder(params or {})
+
+
+# API tokens (usecases/api_tokens.py): the portal's token page and the API say these.
+TOKEN_MESSAGES = {
+    "token_name_missing": lambda p: _("Please give the token a name."),
+    "token_scopes_missing": lambda p: _("Please choose at least one role for the token."),
+    "token_scope_not_held": lambda p: _(
+        "You do not hold the role '%(scope)s', so a token cannot have it.",
+        scope=p.get("scope")),
+    "token_days": lambda p: _("A token is valid for 1 to %(max)s days.", max=p.get("max")),
+    "token_unknown": lambda p: _("You have no such token."),
+}
+
+
+def token_message(code: str, params: dict | None = None) -> str:
+    builder = TOKEN_MESSAGES.get(code) or INPUT_MESSAGES.get(code)
+    if builder is None:
+        return _("The change was not possible (%(code)s).", code=code or "?")
+    return builder(params or {})
 
 
 def request_file_texts() -> dict[str, str]:

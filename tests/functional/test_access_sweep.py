@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from sqlalchemy import func, select
+from support import api_token
 
 from ra_console.console.base import Guarded
 from ra_console.usecases.demo_people import DEMO_PEOPLE
@@ -24,7 +25,8 @@ def console_views(app) -> dict:
 
 
 def access_of(app, rule) -> str:
-    """'public', 'login', 'roles:a,b' for portal views; 'console:a,b' for console views."""
+    """'public', 'login', 'roles:a,b' for portal views; 'console:a,b' for console views;
+    'api:a,b' for the API (bearer tokens only)."""
     if rule.endpoint in PUBLIC_ENDPOINTS:
         return "public"
     prefix, _, page = rule.endpoint.partition(".")
@@ -63,7 +65,7 @@ def test_sweep(app, browser, who):
     mine = roles_of(who)
     for rule in app.url_map.iter_rules():
         access = access_of(app, rule)
-        if access == "public":
+        if access == "public" or access.startswith("api:"):  # the API: test_api_sweep
             continue
         url = url_for_rule(rule)
         allowed = set(access.split(":", 1)[1].split(",")) if ":" in access else {"user"}
@@ -81,6 +83,38 @@ def test_sweep(app, browser, who):
                 assert status == 403, where
             else:
                 assert status != 403, where
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_api_sweep(app, browser, who):
+    """Every API route and method: without a token 401 (a signed-in browser's cookie does
+    not count, so there is nothing to forge), with a token of a person lacking the route's
+    roles 403, else neither; never a 5xx; always problem details when refused."""
+    token = api_token(app.extensions["ra_runtime"], who) if who else None
+    browser.login("admin")  # a session cookie that must not be used
+    mine = roles_of(who)
+    swept = 0
+    for rule in app.url_map.iter_rules():
+        access = access_of(app, rule)
+        if not access.startswith("api:"):
+            continue
+        allowed = set(access.split(":", 1)[1].split(","))
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            response = browser.client.open(url_for_rule(rule), method=method, json={},
+                                           headers=headers)
+            status, where = response.status_code, (rule.rule, method, who)
+            swept += 1
+            assert status < 500, where
+            if status >= 400:
+                assert response.mimetype == "application/problem+json", where
+            if who is None:
+                assert status == 401, where
+            elif not (mine & allowed):
+                assert status == 403, where
+            else:
+                assert status not in (401, 403), where
+    assert swept >= 10
 
 
 def table_counts(runtime) -> dict:

@@ -16,7 +16,6 @@ from ra_console.console.identity import identity_message
 from ra_console.core import config
 from ra_console.pki import profiles
 from ra_console.pki.filekind import KINDS
-from ra_console.portal.messages import FILE_KINDS, MESSAGES as REQUEST_MESSAGES
 from ra_console.usecases.csv_import import CsvError
 from ra_console.web.messages import (
     ADDRESS_MESSAGES,
@@ -26,6 +25,7 @@ from ra_console.web.messages import (
     RULE_MESSAGES,
     address_message,
 )
+from ra_console.web.request_messages import FILE_KINDS, MESSAGES as REQUEST_MESSAGES
 from ra_console.workflow import audit
 
 PACKAGE = Path(__file__).resolve().parents[2] / "ra_console"

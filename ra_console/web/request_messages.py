@@ -1,4 +1,4 @@
-"""User-facing texts for refused requests, in the user's language."""
+"""Texts for refused certificate requests (the portal and the API), in the reader's language."""
 
 from __future__ import annotations
 
