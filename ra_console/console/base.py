@@ -15,6 +15,7 @@ from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.utils import secure_filename
 
 from ra_console.console.faces import face_of, person_name
@@ -85,19 +86,35 @@ def _mailbox(view, context, model, name):
     return face_of(mailbox) if mailbox is not None else ""
 
 
-def readable(value, key: str | None = None) -> str:
+# Keys whose values are identifiers on purpose (shown as code on pages, plain in exports).
+CODE_KEYS = {"request_id"}
+
+
+def readable(value, key: str | None = None, *, markup: bool = False) -> str:
     """A stored structure (a dict of audit data, an outbox payload, findings) as lines of
     "Label: value" with our labels; values of roles, kinds etc. as words."""
     if isinstance(value, dict):
-        return "; ".join(f"{column_label(k)}: {readable(v, k)}" for k, v in value.items())
+        parts = [(column_label(k), readable(v, k, markup=markup)) for k, v in value.items()]
+        if markup:
+            return Markup("; ").join(Markup("{}: {}").format(label, text)
+                                     for label, text in parts)
+        return "; ".join(f"{label}: {text}" for label, text in parts)
     if isinstance(value, (list, tuple)):
-        return ", ".join(readable(v, key) for v in value)
+        texts = [readable(v, key, markup=markup) for v in value]
+        return Markup(", ").join(texts) if markup else ", ".join(texts)
     if key in VALUE_COLUMNS:
         return value_label(VALUE_COLUMNS[key], value)
-    return "" if value is None else str(value)
+    text = "" if value is None else str(value)
+    if markup and key in CODE_KEYS:
+        return Markup("<code>{}</code>").format(text)
+    return text
 
 
 def readable_column(view, context, model, name):
+    return readable(getattr(model, name), name, markup=True)
+
+
+def readable_export(view, context, model, name):
     return readable(getattr(model, name), name)
 
 
@@ -152,6 +169,10 @@ class GuardedModelView(Guarded, ModelView):
             **{name: _value(group) for name, group in VALUE_COLUMNS.items()},
             "person": _person, "mailbox": _mailbox,
             **(self.column_formatters or {})}
+        if self.column_formatters_export is None:  # the same words, without markup
+            self.column_formatters_export = {
+                name: readable_export if formatter is readable_column else formatter
+                for name, formatter in self.column_formatters.items()}
         times = {datetime: _time, date: _date}
         self.column_type_formatters = {**typefmt.BASE_FORMATTERS, **times}
         self.column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, **times}

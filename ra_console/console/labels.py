@@ -52,7 +52,7 @@ COLUMN_LABELS = {
     # outbox
     "payload": lazy_gettext("Content"), "template": lazy_gettext("Message"), "certificate": lazy_gettext("Certificate"),
     "mailbox": lazy_gettext("Mailbox"), "challenge": lazy_gettext("Challenge"), "to": lazy_gettext("To"),
-    "lang": lazy_gettext("Language"), "problems": lazy_gettext("Problems"), "dedupe_key": lazy_gettext("Duplicate key"), "state": lazy_gettext("State"),
+    "lang": lazy_gettext("Language"), "request_id": lazy_gettext("Request ID"), "problems": lazy_gettext("Problems"), "dedupe_key": lazy_gettext("Duplicate key"), "state": lazy_gettext("State"),
     "attempts": lazy_gettext("Attempts"), "next_attempt_at": lazy_gettext("Next attempt"),
     "last_error": lazy_gettext("Last error"), "done_at": lazy_gettext("Done"),
     # audit log
