@@ -22,6 +22,7 @@ from ra_console.public import health, metrics
 from ra_console.public.demo_mail import bp as demo_bp
 from ra_console.public.pki import bp as pki_bp
 from ra_console.public.revoke import bp as revoke_bp
+from ra_console.scim.views import bp as scim_bp
 from ra_console.signin import oidc
 from ra_console.signin.views import bp as auth_bp, header_sign_in
 from ra_console.web import limits, metrics as request_metrics, session_policy
@@ -89,6 +90,8 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.register_blueprint(pki_bp)
     app.register_blueprint(revoke_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(scim_bp)
+    csrf.exempt(scim_bp)  # bearer tokens only: a browser's cookies never authenticate SCIM
     metrics.init_app(app, config)
     init_console(app, runtime)
     if config["demo"]:
