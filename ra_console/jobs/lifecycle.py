@@ -115,7 +115,7 @@ def _maybe_lost(runtime):
                      *(padded.like(f"% {word} %")
                        for word in runtime.config["auth.status_affiliations"]))
     return or_(Mailbox.status == "deactivated",
-               and_(Mailbox.kind == "personal", or_(~has_status, ~Person.idm_active)))
+               and_(Mailbox.kind == "personal", or_(~has_status, Person.idm_active.is_(False))))
 
 
 def _counts(session, persons: set, addresses: set) -> dict[str, tuple[int, int]]:

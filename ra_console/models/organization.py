@@ -47,10 +47,12 @@ class Person(SQLModel, table=True):
     # What the identity feed (usecases/identity_feed.py) last heard from the IdM:
     # the IdM's own id of the person (SCIM externalId), every address it listed
     # (space-separated; only those in the IdM domains become mailboxes), and whether the
-    # person is active there. An inactive person has no status, whatever else is stored.
+    # person is active there (None: the IdM does not say, which counts as active). An
+    # inactive person has no status, whatever else is stored.
     external_id: Optional[str] = text(200, default=None, nullable=True, unique=True)
     idm_emails: str = text(2000, default="", sa_column_kwargs={"server_default": ""})
-    idm_active: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
+    idm_active: Optional[bool] = Field(default=True, nullable=True,
+                                       sa_column_kwargs={"server_default": "1"})
     # Raised by every change the feed applies (the SCIM ETag); when it happened.
     idm_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     idm_updated_at: Optional[datetime] = timestamp(default=None, nullable=True)

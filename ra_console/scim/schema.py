@@ -44,6 +44,12 @@ class PersonEmail(ComplexAttribute):
     value: Annotated[str | None, Required.true] = None
 
 
+class Affiliation(ComplexAttribute):
+    """An eduPersonAffiliation value (multi-valued like the core User's roles)."""
+
+    value: Annotated[str | None, CaseExact.false] = None
+
+
 class User(Resource):
     """A person (RFC 7643 §4.1), reduced to what a certificate and offboarding need."""
 
@@ -62,7 +68,7 @@ class RaPerson(Extension):
 
     __schema__ = URN(RA_EXTENSION)
 
-    affiliations: Annotated[list[str] | None, CaseExact.false] = None
+    affiliations: list[Affiliation] | None = None
 
 
 def service_provider_config() -> ServiceProviderConfig:

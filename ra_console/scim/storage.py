@@ -24,7 +24,13 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ra_console.models import Person
-from ra_console.scim.schema import PersonEmail, PersonName, RaPerson, UserResource
+from ra_console.scim.schema import (
+    Affiliation,
+    PersonEmail,
+    PersonName,
+    RaPerson,
+    UserResource,
+)
 from ra_console.usecases.identity_feed import IdentityChange, IdentityRefused, apply_change, remove
 
 # filters answered by an index; any other filter is matched in Python (correct, slower)
@@ -49,7 +55,8 @@ def to_resource(person: Person):
         meta=Meta(resource_type="User", created=person.created_at,
                   last_modified=person.idm_updated_at or person.created_at,
                   version=version_of(person)))
-    user[RaPerson] = RaPerson(affiliations=person.affiliations.split() or None)
+    user[RaPerson] = RaPerson(affiliations=[
+        Affiliation(value=a) for a in person.affiliations.split()] or None)
     return user
 
 
@@ -61,8 +68,8 @@ def to_change(user) -> IdentityChange:
         username=user.user_name, given_name=name.given_name or "",
         surname=name.family_name or "",
         emails=tuple(e.value for e in user.emails or () if e.value),
-        affiliations=tuple(extension.affiliations or ()),
-        active=user.active is not False, external_id=user.external_id or "", removed=False)
+        affiliations=tuple(a.value for a in extension.affiliations or () if a.value),
+        active=user.active, clear_active=True, external_id=user.external_id or "", removed=False)
 
 
 class PersonStorage(ScimStorage):

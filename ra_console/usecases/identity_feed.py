@@ -31,7 +31,8 @@ class IdentityChange:
     surname: str | None = None
     emails: tuple[str, ...] | None = None
     affiliations: tuple[str, ...] | None = None
-    active: bool | None = None
+    active: bool | None = None  # None: unchanged, or with `clear_active`: not said
+    clear_active: bool = False
     external_id: str | None = None
     removed: bool | None = None  # True: the IdM removed the person; False: provisioned
 
@@ -92,8 +93,8 @@ def apply_change(session: Session, change: IdentityChange, *, source: str, actor
                            data={"source": source, "created": created, "changed": changed})
     # Mailboxes follow the addresses only when the source named them (or the person
     # left): a source that says nothing about addresses must not deactivate them.
-    if change.emails is not None or not person.idm_active:
-        emails = person.idm_emails.split() if person.idm_active else []
+    if change.emails is not None or person.idm_active is False:
+        emails = [] if person.idm_active is False else person.idm_emails.split()
         _sync_idm_mailboxes(session, person, _idm_addresses(emails, idm_domains), now)
     return person
 
@@ -114,13 +115,13 @@ def _copy(change: IdentityChange, person: Person, now) -> None:
     if change.surname is not None:
         person.surname = printable(change.surname, IDM_NAME_MAX)
     if change.affiliations is not None:
-        person.affiliations = " ".join(sorted(set(change.affiliations)))
+        person.affiliations = " ".join(dict.fromkeys(change.affiliations))
     if change.emails is not None:
         person.idm_emails = " ".join(dict.fromkeys(
             e.strip() for e in change.emails if e.strip()))[:IDM_EMAILS_MAX]
     if change.external_id is not None:
         person.external_id = change.external_id or None
-    if change.active is not None:
+    if change.active is not None or change.clear_active:
         person.idm_active = change.active
     if change.removed is not None:
         person.idm_removed_at = (person.idm_removed_at or now) if change.removed else None

@@ -33,7 +33,7 @@ def as_change(identity: SignInIdentity) -> IdentityChange:
     active in the IdM (a sign-in never reactivates someone the IdM deprovisioned)."""
     return IdentityChange(username=identity.username, given_name=identity.given_name,
                           surname=identity.surname, emails=identity.emails,
-                          affiliations=identity.affiliations)
+                          affiliations=tuple(sorted(set(identity.affiliations))))
 
 
 def record_refused_sign_in(session: Session, refused: SignInRefused, *, ip: str | None,

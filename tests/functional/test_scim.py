@@ -43,7 +43,7 @@ def scim(app, token):
 def _user(username, *emails, affiliations=("employee",), active=True, external_id=None):
     user = {"schemas": [USER, RA], "userName": username, "active": active,
             "name": {"givenName": "Jana", "familyName": "Neu"},
-            "emails": [{"value": e} for e in emails], RA: {"affiliations": list(affiliations)}}
+            "emails": [{"value": e} for e in emails], RA: {"affiliations": [{"value": a} for a in affiliations]}}
     if external_id:
         user["externalId"] = external_id
     return user
@@ -88,7 +88,7 @@ def test_users_lifecycle_through_the_feed(scim, seeded):
     body = created.get_json()
     assert body["emails"] == [{"value": "Jana.Neu@uni.example.org"},
                               {"value": "jana@private.example"}]
-    assert body[RA] == {"affiliations": ["employee"]} and body["meta"]["version"] == 'W/"1"'
+    assert body[RA] == {"affiliations": [{"value": "employee"}]} and body["meta"]["version"] == 'W/"1"'
     assert scim("POST", "/Users", _user("JNEU")).status_code == 409  # userName is unique
     assert _find(scim, "jneu")["id"] == body["id"]
     by_external = scim("GET", '/Users?filter=externalId eq "idm-4711"').get_json()

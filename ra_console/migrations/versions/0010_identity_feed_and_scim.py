@@ -20,7 +20,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('idm_emails', sa.String(length=2000), server_default='',
                                    nullable=False))
         batch.add_column(sa.Column('idm_active', sa.Boolean(), server_default='1',
-                                   nullable=False))
+                                   nullable=True))
         batch.add_column(sa.Column('idm_version', sa.Integer(), server_default='1',
                                    nullable=False))
         batch.add_column(sa.Column('idm_updated_at', sa.DateTime(timezone=True),
