@@ -3,6 +3,7 @@ deprovisioning does to a person's certificates (offboarding within the grace per
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -192,3 +193,45 @@ def test_bad_input_gets_a_scim_error_not_a_500(scim):
         response = scim(method, path, body)
         assert 400 <= response.status_code < 500, (method, path, response.get_json())
         assert response.mimetype == SCIM and response.get_json()["status"]
+
+
+def _token_on(page) -> str:
+    match = re.search(r"<code>(rascim_[\w-]+)</code>", page.get_data(as_text=True))
+    assert match, page.get_data(as_text=True)[:2000]
+    return match.group(1)
+
+
+def test_ra_admins_make_and_rotate_tokens_in_the_console(app, browser, seeded):
+    page = "/console/scim-clients/"
+    browser.login("admin")
+    made = browser.submit(page, {"name": "campus-idm"}, action=page + "new")
+    first = _token_on(made)
+    assert first not in browser.get(page).get_data(as_text=True)  # shown once
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {first}"}
+    assert client.get("/scim/v2/Users", headers=auth).status_code == 200
+    with seeded.session() as s:
+        row = s.exec(select(ScimClient)).one()
+    second = _token_on(browser.submit(page, action=f"{page}{row.id}/rotate"))
+    assert client.get("/scim/v2/Users", headers=auth).status_code == 401
+    assert client.get("/scim/v2/Users", headers={
+        "Authorization": f"Bearer {second}"}).status_code == 200
+    refused = browser.submit(page, {"name": "campus-idm"}, action=page + "new",
+                             follow_redirects=True)
+    assert "A SCIM client named &#39;campus-idm&#39; exists already." in refused.get_data(
+        as_text=True)
+    browser.submit(page, action=f"{page}{row.id}/delete")
+    assert client.get("/scim/v2/Users", headers={
+        "Authorization": f"Bearer {second}"}).status_code == 401
+    with seeded.session() as s:
+        triggers = [e.trigger for e in s.exec(select(AuditEvent).where(
+            AuditEvent.entity_type == "scim_client").order_by(AuditEvent.seq))]
+    assert triggers == ["scim_client_created", "scim_token_rotated", "scim_client_deleted"]
+
+
+def test_auditors_see_scim_clients_and_network_contacts_do_not(browser, token):
+    browser.login("auditor")
+    listed = browser.get("/console/scim-clients/").get_data(as_text=True)
+    assert "campus-idm" in listed and "New token" not in listed and "rascim_" not in listed
+    browser.login("nk-itc")
+    assert browser.get("/console/scim-clients/").status_code == 403
