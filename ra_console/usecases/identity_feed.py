@@ -91,9 +91,9 @@ def apply_change(session: Session, change: IdentityChange, *, source: str, actor
         audit.append_event(session, entity_type="person", entity_id=person.public_id,
                            trigger="idm_changed", actor=actor, role="system",
                            data={"source": source, "created": created, "changed": changed})
-    # Mailboxes follow the addresses only when the source named them (or the person
-    # left): a source that says nothing about addresses must not deactivate them.
-    if change.emails is not None or person.idm_active is False:
+    # Mailboxes follow the addresses only when the source named them, or the person left
+    # or came back: a source that says nothing about addresses must not deactivate them.
+    if change.emails is not None or person.idm_active is False or "idm_active" in changed:
         emails = [] if person.idm_active is False else person.idm_emails.split()
         _sync_idm_mailboxes(session, person, _idm_addresses(emails, idm_domains), now)
     return person
