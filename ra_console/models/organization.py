@@ -49,7 +49,8 @@ class Person(SQLModel, table=True):
     # (space-separated; only those in the IdM domains become mailboxes), and whether the
     # person is active there (None: the IdM does not say, which counts as active). An
     # inactive person has no status, whatever else is stored.
-    external_id: Optional[str] = text(200, default=None, nullable=True, unique=True)
+    external_id: Optional[str] = text(200, default=None, nullable=True, unique=True,
+                                      index=True)
     idm_emails: str = text(2000, default="", sa_column_kwargs={"server_default": ""})
     idm_active: Optional[bool] = Field(default=True, nullable=True,
                                        sa_column_kwargs={"server_default": "1"})

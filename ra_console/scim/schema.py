@@ -55,7 +55,9 @@ class User(Resource):
 
     __schema__ = URN("urn:ietf:params:scim:schemas:core:2.0:User")
 
-    user_name: Annotated[str | None, Required.true, Uniqueness.server] = None
+    # case-exact, unlike RFC 7643's default: sign-ins match the user name exactly too, so
+    # "JNeu" and "jneu" are two persons on both paths (and the index answers every lookup)
+    user_name: Annotated[str | None, Required.true, CaseExact.true, Uniqueness.server] = None
     name: PersonName | None = None
     display_name: Annotated[str | None, Mutability.read_only] = None
     emails: list[PersonEmail] | None = None

@@ -89,8 +89,7 @@ class PersonStorage(ScimStorage):
         indexed = _indexed(scim_filter)
         if indexed is not None:
             column, value = indexed
-            query = query.where(func.lower(column) == value.lower()
-                                if column is Person.username else column == value)
+            query = query.where(column == value)
         elif scim_filter is not None:  # the rare filter without an index: all persons
             bound = parametrize(ScimFilter, Union[UserResource])(str(scim_filter))  # noqa: UP007
             found = [r for r in map(to_resource, self.session.exec(query).all())
@@ -153,7 +152,7 @@ class PersonStorage(ScimStorage):
 
     def _by_username(self, username: str | None) -> Person | None:
         return self.session.exec(select(Person).where(
-            func.lower(Person.username) == (username or "").lower())).first()
+            Person.username == (username or ""))).first()
 
 
 def _indexed(scim_filter) -> tuple[Any, str] | None:

@@ -90,8 +90,10 @@ def test_users_lifecycle_through_the_feed(scim, seeded):
     assert body["emails"] == [{"value": "Jana.Neu@uni.example.org"},
                               {"value": "jana@private.example"}]
     assert body[RA] == {"affiliations": [{"value": "employee"}]} and body["meta"]["version"] == 'W/"1"'
-    assert scim("POST", "/Users", _user("JNEU")).status_code == 409  # userName is unique
+    assert scim("POST", "/Users", _user("jneu")).status_code == 409  # userName is unique
     assert _find(scim, "jneu")["id"] == body["id"]
+    none = scim("GET", '/Users?filter=userName eq "JNEU"').get_json()
+    assert none["totalResults"] == 0  # case-exact, as sign-ins match user names
     by_external = scim("GET", '/Users?filter=externalId eq "idm-4711"').get_json()
     assert [u["userName"] for u in by_external["Resources"]] == ["jneu"]
     page = scim("GET", "/Users?startIndex=2&count=3").get_json()

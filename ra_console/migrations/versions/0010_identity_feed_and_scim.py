@@ -27,7 +27,8 @@ def upgrade() -> None:
                                    nullable=True))
         batch.add_column(sa.Column('idm_removed_at', sa.DateTime(timezone=True),
                                    nullable=True))
-        batch.create_unique_constraint('uq_person_external_id', ['external_id'])
+    # an index, not a constraint: SQLite would rebuild the referenced person table
+    op.create_index('ix_person_external_id', 'person', ['external_id'], unique=True)
     op.create_table('scim_client',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -45,8 +46,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_scim_client_token_hash', table_name='scim_client')
     op.drop_table('scim_client')
+    op.drop_index('ix_person_external_id', table_name='person')
     with op.batch_alter_table('person') as batch:
-        batch.drop_constraint('uq_person_external_id', type_='unique')
-        for column in ('idm_removed_at', 'idm_updated_at', 'idm_version', 'idm_active', 'idm_emails',
-                       'external_id'):
+        for column in ('idm_removed_at', 'idm_updated_at', 'idm_version', 'idm_active',
+                       'idm_emails', 'external_id'):
             batch.drop_column(column)
