@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import select
+from support import institute_address
 
 from ra_console.jobs.lifecycle import offboard_certificates
 from ra_console.models import AuditEvent, Certificate, Mailbox, Person, ScimClient
@@ -138,6 +139,19 @@ def test_deprovisioned_person_loses_certificates_within_the_grace(scim, seeded,
     assert offboard_certificates(seeded) == 1
     with seeded.session() as s:
         assert s.get(Certificate, cert_id).status == "revoked"
+
+
+def test_an_inactive_person_loses_institute_addresses_too(scim, seeded, issue_directly):
+    """The IdM keeps the affiliation but says inactive: the certificate of an institute
+    address (which the IdM does not deactivate) is scheduled all the same."""
+    institute_address(seeded, "erika", "e.mustermann@itc.uni.example.org")
+    cert_id = issue_directly(username="erika", address="e.mustermann@itc.uni.example.org")
+    assert _deactivate(scim, "erika").status_code == 204
+    offboard_certificates(seeded)
+    with seeded.session() as s:
+        cert = s.get(Certificate, cert_id)
+        assert s.get(Mailbox, cert.mailbox_id).status == "verified"
+        assert (cert.offboard_reason, cert.status) == ("affiliationChanged", "issued")
 
 
 def test_reactivation_within_the_grace_keeps_the_certificate(scim, seeded, issue_directly):
