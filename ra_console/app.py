@@ -24,6 +24,7 @@ from ra_console.public import health, metrics
 from ra_console.public.demo_mail import bp as demo_bp
 from ra_console.public.pki import bp as pki_bp
 from ra_console.public.revoke import bp as revoke_bp
+from ra_console.scim.views import bp as scim_bp
 from ra_console.signin import oidc
 from ra_console.signin.views import bp as auth_bp, header_sign_in
 from ra_console.usecases.safe_mode import enter_from_config
@@ -95,6 +96,8 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.register_blueprint(pki_bp)
     app.register_blueprint(revoke_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(scim_bp)
+    csrf.exempt(scim_bp)  # bearer tokens only: a browser's cookies never authenticate SCIM
     metrics.init_app(app, config)
     init_console(app, runtime)
     init_api(app, csrf)

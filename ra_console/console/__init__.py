@@ -14,6 +14,7 @@ from ra_console.console.csv_import import CsvImportView
 from ra_console.console.dashboard import DashboardView
 from ra_console.console.identity import IdentityCheckView, IdentityDeskView
 from ra_console.console.mailboxes import MailboxView, NameApprovalView
+from ra_console.console.scim_clients import ScimClientsView
 from ra_console.console.settings import SettingsView
 from ra_console.console.views import (
     ApprovalView,
@@ -108,6 +109,9 @@ def init_console(app: Flask, runtime) -> Admin:
                               category=lazy_gettext("Administration"), endpoint="domains"))
     admin.add_view(SettingsView(name=lazy_gettext("Settings"), category=lazy_gettext("Administration"),
                                 endpoint="settings", url="/console/settings"))
+    admin.add_view(ScimClientsView(name=lazy_gettext("SCIM clients"),
+                                   category=lazy_gettext("Administration"),
+                                   endpoint="scim_clients", url="/console/scim-clients"))
     admin.add_view(OutboxView(OutboxMessage, session, name=lazy_gettext("Outbox"), category=lazy_gettext("Operations"),
                               endpoint="outbox"))
     admin.add_view(AuditView(AuditEvent, session, name=lazy_gettext("Audit log"), category=lazy_gettext("Operations"),

@@ -37,12 +37,14 @@ def is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def insert_unless_present(session: Session, model, values: dict, unique: str) -> None:
+def insert_unless_present(session: Session, model, values: dict, unique: str) -> bool:
     """INSERT … ON CONFLICT (unique) DO NOTHING: a row that another transaction inserted a
-    moment ago is no error (two first sign-ins of one person on two servers)."""
+    moment ago is no error (two first sign-ins of one person on two servers). True when
+    this call inserted it."""
     dialect_insert = sqlite_insert if is_sqlite(session) else pg_insert
-    session.execute(dialect_insert(model).values(**values)
-                    .on_conflict_do_nothing(index_elements=[unique]))
+    result = session.execute(dialect_insert(model).values(**values)
+                             .on_conflict_do_nothing(index_elements=[unique]))
+    return result.rowcount == 1
 
 
 def session_now(session: Session) -> datetime:

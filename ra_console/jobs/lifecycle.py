@@ -108,13 +108,14 @@ def _notify(session, cert: Certificate, why: str, reason: str, revoke_on) -> Non
 def _maybe_lost(runtime):
     """SQL for "entitlement_lost may say so": the address deactivated, or a personal
     mailbox whose holder has neither a status affiliation (a word of the space-separated
-    list) nor a recorded identity check. Python decides for the rows it finds."""
+    list) nor a recorded identity check, or who is inactive in the IdM. Python decides for
+    the rows it finds."""
     padded = literal(" ") + Person.affiliations + literal(" ")
     has_status = or_(and_(Person.legal_surname.is_not(None), Person.legal_surname != ""),
                      *(padded.like(f"% {word} %")
                        for word in runtime.config["auth.status_affiliations"]))
     return or_(Mailbox.status == "deactivated",
-               and_(Mailbox.kind == "personal", ~has_status))
+               and_(Mailbox.kind == "personal", or_(~has_status, Person.idm_active.is_(False))))
 
 
 def _counts(session, persons: set, addresses: set) -> dict[str, tuple[int, int]]:

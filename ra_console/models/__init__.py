@@ -9,10 +9,11 @@ from ra_console.models.mailbox import Mailbox, MailboxAddress
 from ra_console.models.organization import Institute, InstituteDomain, Person, RoleAssignment
 from ra_console.models.outbox import OutboxMessage
 from ra_console.models.runner import RunnerHeartbeat
+from ra_console.models.scim import ScimClient
 from ra_console.models.setting import Setting
 
 __all__ = [
     "ApiToken", "AuditEvent", "AuditHead", "Certificate", "Challenge", "IdentityCheck", "Institute",
     "InstituteDomain", "Mailbox", "MailboxAddress", "OutboxMessage", "Person",
-    "RoleAssignment", "RunnerHeartbeat", "Setting",
+    "RoleAssignment", "RunnerHeartbeat", "ScimClient", "Setting",
 ]

@@ -44,6 +44,22 @@ class Person(SQLModel, table=True):
     # Stored in the session cookie at sign-in and compared on every request; raised at
     # sign-out ("everywhere"), so every copy of an older cookie is refused.
     session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # What the identity feed (usecases/identity_feed.py) last heard from the IdM:
+    # the IdM's own id of the person (SCIM externalId), every address it listed
+    # (space-separated; only those in the IdM domains become mailboxes), and whether the
+    # person is active there (None: the IdM does not say, which counts as active). An
+    # inactive person has no status, whatever else is stored.
+    external_id: Optional[str] = text(200, default=None, nullable=True, unique=True,
+                                      index=True)
+    idm_emails: str = text(2000, default="", sa_column_kwargs={"server_default": ""})
+    idm_active: Optional[bool] = Field(default=True, nullable=True,
+                                       sa_column_kwargs={"server_default": "1"})
+    # Raised by every change the feed applies (the SCIM ETag); when it happened.
+    idm_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    idm_updated_at: Optional[datetime] = timestamp(default=None, nullable=True)
+    # When the IdM removed the person (SCIM DELETE): kept for the certificates and the
+    # audit trail, inactive, and no longer a SCIM resource.
+    idm_removed_at: Optional[datetime] = timestamp(default=None, nullable=True)
 
     @property
     def display_name(self) -> str:

@@ -140,6 +140,9 @@ def own_mailbox(session: Session, person: Person, public_id: str) -> Mailbox | N
 
 
 def has_status(person: Person, runtime) -> bool:
-    """Employee/student status from the IdM, or a recorded identity check (legal name)."""
+    """Employee/student status from the IdM, or a recorded identity check (legal name);
+    never for a person the IdM marked inactive (left, or removed by SCIM)."""
+    if person.idm_active is False:
+        return False
     status = set(runtime.config["auth.status_affiliations"])
     return bool(status & set(person.affiliations.split())) or bool(person.legal_surname)

@@ -24,7 +24,8 @@ def seed_demo(session: Session, *, idm_domains: list[str], now) -> None:
                 session.add(InstituteDomain(institute_id=institute.id, domain=domain))
         institutes[code] = institute
     for identity, roles in DEMO_PEOPLE.values():
-        person = upsert_person(session, identity, idm_domains=idm_domains, now=now)
+        person = upsert_person(session, identity, idm_domains=idm_domains, now=now,
+                               source="demo")
         for role, code in roles:
             institute_id = institutes[code].id if code else None
             exists = session.exec(select(RoleAssignment).where(

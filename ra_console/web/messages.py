@@ -271,3 +271,12 @@ def request_file_texts() -> dict[str, str]:
             iterations="{iterations}", max=str(MAX_ITERATIONS)),
         "wrong_password": _("Wrong password for the request file."),
     }
+
+
+# A SCIM client refused in the console (usecases/scim_clients.py).
+SCIM_CLIENT_MESSAGES = {
+    "scim_client_name": lambda p: _("Please give the SCIM client a name of at most %(max)s "
+                                    "characters.", max=p.get("max")),
+    "scim_client_exists": lambda p: _("A SCIM client named '%(name)s' exists already.",
+                                      name=p.get("name")),
+}

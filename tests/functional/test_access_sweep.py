@@ -16,7 +16,7 @@ ROLES = [None, "erika", "nk-itc", "idv", "admin", "auditor"]
 SAMPLE_ARGS = {"public_id": str(uuid.uuid4()), "trigger": "submit", "kind": "pem",
                "code": "en", "name": "ra-issuing", "filename": "style.css", "row_id": "1",
                "export_type": "csv", "token": "not-a-token", "profile": "personal",
-               "ca": "harica"}
+               "ca": "harica", "path": "Users"}
 PUBLIC_ENDPOINTS = {"static", "admin.static"}
 
 
@@ -26,7 +26,7 @@ def console_views(app) -> dict:
 
 def access_of(app, rule) -> str:
     """'public', 'login', 'roles:a,b' for portal views; 'console:a,b' for console views;
-    'api:a,b' for the API (bearer tokens only)."""
+    'api:a,b' for the API and 'token:scim' for SCIM (bearer tokens only)."""
     if rule.endpoint in PUBLIC_ENDPOINTS:
         return "public"
     prefix, _, page = rule.endpoint.partition(".")
@@ -68,6 +68,11 @@ def test_sweep(app, browser, who):
         if access == "public" or access.startswith("api:"):  # the API: test_api_sweep
             continue
         url = url_for_rule(rule)
+        if access.startswith("token:"):  # e.g. SCIM: a session, any role, is no credential
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                status = browser.client.open(url, method=method).status_code
+                assert status == 401, (url, method, who, status)
+            continue
         allowed = set(access.split(":", 1)[1].split(",")) if ":" in access else {"user"}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = browser.client.open(url, method=method)

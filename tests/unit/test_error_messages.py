@@ -23,6 +23,7 @@ from ra_console.web.messages import (
     INPUT_MESSAGES,
     REVOCATION_MESSAGES,
     RULE_MESSAGES,
+    SCIM_CLIENT_MESSAGES,
     address_message,
 )
 from ra_console.web.request_messages import FILE_KINDS, MESSAGES as REQUEST_MESSAGES
@@ -161,4 +162,13 @@ def test_every_revocation_code_has_both_languages(app):
     assert {"bad_signature", "challenge_expired"} <= codes <= set(REVOCATION_MESSAGES)
     for code in codes:
         english, german = _both(app, lambda c=code: REVOCATION_MESSAGES[c]({"serial": "1a"}))
+        assert english != german, code
+
+
+def test_every_scim_client_code_has_both_languages(app):
+    codes = _raised("ScimClientError")
+    assert codes and codes <= set(SCIM_CLIENT_MESSAGES)
+    for code in codes:
+        english, german = _both(app, lambda c=code: SCIM_CLIENT_MESSAGES[c](
+            {"max": 100, "name": "x"}))
         assert english != german, code
