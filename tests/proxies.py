@@ -56,11 +56,11 @@ def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
 
 
 def request(port: int, path: str, headers: dict | None = None, source: str = ALLOWED,
-            method: str = "GET"):
+            method: str = "GET", body: bytes | None = None):
     """(status, headers, body) of one request from the loopback address `source`."""
     connection = HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
     try:
-        connection.request(method, path, headers=headers or {})
+        connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:

@@ -8,7 +8,9 @@ holds while /pki/, /static/ and /healthz stay public, and the app behind the pro
 from __future__ import annotations
 
 import json
+import re
 import tomllib
+from urllib.parse import urlencode
 
 import pytest
 from proxies import ALLOWED, IDENTITY, OUTSIDE, HTTPThread, echo_backend, request, start_proxy
@@ -88,7 +90,7 @@ def test_public_paths_stay_public(echo_proxy, path):
 def config_overrides():
     return {"auth.mode": "header", "demo": False, "auth.trusted_proxies": ["127.0.0.1"],
             "auth.proxy_hops": 1, "auth.proxy_secret": SECRET,
-            "auth.role_map": ["urn:ra:admin=ra_admin"], "limits.redeem": "2/minute",
+            "auth.role_map": ["urn:ra:admin=ra_admin"], "limits.revoke_by_key": "2/minute",
             "auth.allowed_networks": [f"{ALLOWED}/32", f"{NEIGHBOUR}/32"]}
 
 
@@ -117,12 +119,24 @@ def test_behind_the_proxy_only_the_sso_identity_signs_in(app_proxy, runtime):
 
 
 def test_rate_limits_count_each_real_client_behind_the_proxy(app_proxy):
-    def guess(source):
-        return request(app_proxy.port, "/redeem/guessed-token", {"Accept-Language": "en"},
-                       source, method="POST")[0]
+    """Revocation by key is limited per client address (nobody is signed in there): behind
+    the proxy each real client has its own budget, not the proxy's."""
+    def attempt(source):
+        status, headers, body = request(app_proxy.port, "/pki/revoke",
+                                        {"Accept-Language": "en"}, source)
+        assert status == 200, body[:300]
+        page = body.decode()
+        form = urlencode({
+            "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1),
+            "challenge": re.search(r'name="challenge" value="([^"]+)"', page).group(1),
+            "signature": "AAAA", "spki_sha256": "ab" * 32})
+        return request(app_proxy.port, "/pki/revoke", {
+            "Cookie": headers.get("Set-Cookie", "").split(";")[0], "Accept-Language": "en",
+            "Content-Type": "application/x-www-form-urlencoded"}, source, method="POST",
+            body=form.encode())[0]
 
-    assert [guess(ALLOWED) for _ in range(3)][-1] == 429
-    assert guess(NEIGHBOUR) != 429  # not the proxy's bucket: its own
+    assert [attempt(ALLOWED) for _ in range(3)] == [400, 400, 429]
+    assert attempt(NEIGHBOUR) == 400  # not the proxy's bucket: its own
 
 
 def test_app_behind_the_proxy_applies_its_networks_to_the_real_client(app_proxy):
