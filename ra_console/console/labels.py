@@ -52,7 +52,11 @@ COLUMN_LABELS = {
     # outbox
     "payload": lazy_gettext("Content"), "template": lazy_gettext("Message"), "certificate": lazy_gettext("Certificate"),
     "mailbox": lazy_gettext("Mailbox"), "challenge": lazy_gettext("Challenge"), "to": lazy_gettext("To"),
-    "lang": lazy_gettext("Language"), "request_id": lazy_gettext("Request ID"), "problems": lazy_gettext("Problems"), "dedupe_key": lazy_gettext("Duplicate key"), "state": lazy_gettext("State"),
+    "lang": lazy_gettext("Language"), "request_id": lazy_gettext("Request ID"),
+    "external_id": lazy_gettext("IdM identifier"), "idm_emails": lazy_gettext("IdM addresses"),
+    "idm_active": lazy_gettext("Active in the IdM"), "idm_removed_at": lazy_gettext("Removed from the IdM"),
+    "idm_version": lazy_gettext("IdM version"), "idm_updated_at": lazy_gettext("Last IdM change"),
+    "created": lazy_gettext("Created"), "changed": lazy_gettext("Changed"), "problems": lazy_gettext("Problems"), "dedupe_key": lazy_gettext("Duplicate key"), "state": lazy_gettext("State"),
     "attempts": lazy_gettext("Attempts"), "next_attempt_at": lazy_gettext("Next attempt"),
     "last_error": lazy_gettext("Last error"), "done_at": lazy_gettext("Done"),
     # audit log
@@ -94,6 +98,8 @@ VALUE_LABELS = {
         "certificate": lazy_gettext("Certificate"), "mailbox": lazy_gettext("Mailbox"),
         "identity": lazy_gettext("Identity check"), "person": lazy_gettext("Person"), "role": lazy_gettext("Role"),
         "setting": lazy_gettext("Setting"), "export": lazy_gettext("Export"),
+        "api_token": lazy_gettext("API token"), "scim_client": lazy_gettext("SCIM client"),
+        "audit": lazy_gettext("Audit log"),
     },
     # audit events that are not workflow transitions (those have labels in workflows/)
     "trigger": {
@@ -104,6 +110,19 @@ VALUE_LABELS = {
         "update": lazy_gettext("Changed"), "reset": lazy_gettext("Reset to the configuration"),
         "approve_name": lazy_gettext("Display name approved"),
         "confirm_address": lazy_gettext("Address confirmed"),
+        "idm_changed": lazy_gettext("Changed by the identity management"),
+        "breaker_tripped": lazy_gettext("Removals paused (too many at once)"),
+        "breaker_confirmed": lazy_gettext("Removals confirmed by an RA admin"),
+        "rekeyed": lazy_gettext("Audit chain re-keyed"),
+        "safe_mode_entered": lazy_gettext("Safe mode on"),
+        "safe_mode_lifted": lazy_gettext("Safe mode lifted"),
+        "sign_out_everywhere": lazy_gettext("Signed out everywhere"),
+        "api_token_issue": lazy_gettext("API token issued"),
+        "api_token_revoke": lazy_gettext("API token revoked"),
+        "api_token_use": lazy_gettext("API token used"),
+        "scim_client_created": lazy_gettext("SCIM client created"),
+        "scim_token_rotated": lazy_gettext("SCIM token renewed"),
+        "scim_client_deleted": lazy_gettext("SCIM client deleted"),
     },
     "job": {
         "drain_outbox": lazy_gettext("Outbox (mails, CA, directory)"),

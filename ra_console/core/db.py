@@ -43,8 +43,9 @@ def insert_unless_present(session: Session, model, values: dict, unique: str) ->
     this call inserted it."""
     dialect_insert = sqlite_insert if is_sqlite(session) else pg_insert
     result = session.execute(dialect_insert(model).values(**values)
-                             .on_conflict_do_nothing(index_elements=[unique]))
-    return result.rowcount == 1
+                             .on_conflict_do_nothing(index_elements=[unique])
+                             .returning(getattr(model, unique)))
+    return result.first() is not None
 
 
 def session_now(session: Session) -> datetime:

@@ -45,7 +45,8 @@ def test_random_posts_never_fail(app, browser, runtime, data, upload):
     token = browser.token("/certificates")
     args = {"public_id": "00000000-0000-4000-8000-000000000000", "trigger": "submit",
             "row_id": "1", "token": "x", "code": "de", "kind": "pem", "export_type": "csv",
-            "name": "ra-issuing", "filename": "x", "profile": "personal", "ca": "harica"}
+            "name": "ra-issuing", "filename": "x", "profile": "personal", "ca": "harica",
+            "path": "Users"}
     for rule in post_routes(app):
         url = rule.build(args)[1] if rule.arguments else rule.rule
         payload = {"csrf_token": token, **data, "csr_file": (io.BytesIO(upload), "x.csr"),
@@ -61,7 +62,8 @@ def test_nul_in_any_field_is_refused_before_any_view(app, browser, runtime):
     before = counts(runtime)
     args = {"public_id": "00000000-0000-4000-8000-000000000000", "trigger": "submit",
             "row_id": "1", "token": "x", "code": "de", "kind": "pem", "export_type": "csv",
-            "name": "ra-issuing", "filename": "x", "profile": "personal", "ca": "harica"}
+            "name": "ra-issuing", "filename": "x", "profile": "personal", "ca": "harica",
+            "path": "Users"}
     for rule in post_routes(app):
         url = rule.build(args)[1] if rule.arguments else rule.rule
         response = browser.client.post(url, data={"csrf_token": token, "domain": "a\x00.de",

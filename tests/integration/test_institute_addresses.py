@@ -43,7 +43,7 @@ def row_of(runtime, primary) -> Mailbox:
 
 
 def fire_action(browser, mailbox_id, trigger):
-    return browser.submit(f"/console/mailboxes/actions/{mailbox_id}", {"comment": ""},
+    return browser.submit(f"/console/mailboxes/actions/{mailbox_id}", {"comment": "", "confirmed": "y"},
                           action=f"/console/mailboxes/fire/{mailbox_id}/{trigger}")
 
 
