@@ -95,6 +95,7 @@ def outbox_settled(runtime) -> bool:
 def check_outcome(runtime, inbox) -> None:
     with runtime.session() as s:
         certs = s.exec(select(Certificate)).all()
+        holders = {address for cert in certs for address in cert.addresses}
         assert len(certs) == COUNT and {c.status for c in certs} == {"issued"}
         for cert in certs:
             issues = s.exec(select(AuditEvent).where(AuditEvent.entity_id == cert.public_id,
@@ -103,7 +104,9 @@ def check_outcome(runtime, inbox) -> None:
         mails = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "mail")).all()
         assert len(mails) == 2 * COUNT and {m.state for m in mails} == {"done"}
         assert verify_chain(s).ok
+    # the requesters' mails (an alert to the RA admins, e.g. about the test CA's old CRL,
+    # is not one of them)
     ids = [email.message_from_bytes(content, policy=policy.default)["Message-ID"]
-           for _to, content in inbox.messages]
+           for to, content in inbox.messages if set(to) & holders]
     assert len(set(ids)) == 2 * COUNT  # every mail arrived ...
     assert len(ids) - len(set(ids)) <= 2  # ... again at most for the batch in flight
