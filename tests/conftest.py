@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlmodel import SQLModel
-from support import Browser, missing
+from support import Browser, free_port, make_config, missing
 
 import ra_console.models  # noqa: F401
 from ra_console.adapters.runtime import build_runtime
-from ra_console.core.config import load_config
 from ra_console.pki import localca, revocation
 
 PG_URL = os.environ.get("RA_TEST_DATABASE_URL",
@@ -100,24 +99,6 @@ def postgresql_url(pg_url) -> str:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     return url
-
-
-def make_config(tmp_path: Path, db_url: str, ca_dir: Path, **overrides) -> dict:
-    values = {
-        "instance_path": str(tmp_path / "instance"), "database_url": db_url, "demo": True,
-        "auth.mode": "dev", "mail.catcher": True, "pki.local_ca_path": str(ca_dir),
-        "public_base_url": "http://portal.uni.example.org",
-        "mail.signing_cert": str(ca_dir.parent / "mail-signer.crt"),
-        "mail.signing_key": str(ca_dir.parent / "mail-signer.key"),
-        # tests sign in many times a minute; tests/functional/test_limits.py sets limits
-        "limits.sign_in": "", "limits.redeem": "", "limits.challenge_per_user": "",
-        "limits.challenge_per_row": "", "limits.identity_code": "", "limits.revoke_by_key": "",
-        # statement counts must not depend on how long a test runs (a TTL that runs out
-        # mid-test adds a query); tests of the refresh set their own TTL or clock
-        "settings_cache_seconds": 3600,
-    }
-    values.update(overrides)
-    return load_config(environ={}, overrides=values)
 
 
 @pytest.fixture
@@ -251,14 +232,6 @@ def new_csr():
         encoding = serialization.Encoding.DER if der else serialization.Encoding.PEM
         return key, csr.public_bytes(encoding)
     return make
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class MailSink:

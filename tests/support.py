@@ -7,6 +7,8 @@ import base64
 import json
 import os
 import re
+import socket
+from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 import pytest
@@ -14,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlmodel import select
 
 from ra_console.adapters.challenges import token_for
+from ra_console.core.config import load_config
 from ra_console.models import Challenge, Institute, MailboxAddress, Person
 from ra_console.usecases.addresses import MailboxInput, add_mailbox, redeem, send_challenge
 from ra_console.usecases.api_tokens import SCOPES, issue as issue_token
@@ -170,3 +173,27 @@ def api_token(runtime, username: str, scopes: tuple[str, ...] | None = None,
                                now=runtime.now())
         s.commit()
     return secret
+
+
+def make_config(tmp_path: Path, db_url: str, ca_dir: Path, **overrides) -> dict:
+    values = {
+        "instance_path": str(tmp_path / "instance"), "database_url": db_url, "demo": True,
+        "auth.mode": "dev", "mail.catcher": True, "pki.local_ca_path": str(ca_dir),
+        "public_base_url": "http://portal.uni.example.org",
+        "mail.signing_cert": str(ca_dir.parent / "mail-signer.crt"),
+        "mail.signing_key": str(ca_dir.parent / "mail-signer.key"),
+        # tests sign in many times a minute; tests/functional/test_limits.py sets limits
+        "limits.sign_in": "", "limits.redeem": "", "limits.challenge_per_user": "",
+        "limits.challenge_per_row": "", "limits.identity_code": "", "limits.revoke_by_key": "",
+        # statement counts must not depend on how long a test runs (a TTL that runs out
+        # mid-test adds a query); tests of the refresh set their own TTL or clock
+        "settings_cache_seconds": 3600,
+    }
+    values.update(overrides)
+    return load_config(environ={}, overrides=values)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -76,7 +76,7 @@ def test_not_ready_with_a_migration_missing(client, seeded):
 
 
 def test_not_ready_without_a_database(tmp_path, ca_template):
-    from conftest import make_config
+    from support import make_config
 
     from ra_console.adapters.runtime import build_runtime
 

@@ -160,7 +160,7 @@ def test_config_check_passes_on_a_complete_installation(installed, smtp, monkeyp
 
 
 def test_config_check_names_every_problem(installed, monkeypatch):
-    from conftest import free_port
+    from support import free_port
 
     monkeypatch.setenv("RA_MAIL_PORT", str(free_port()))  # nobody listens
     monkeypatch.setenv("RA_DIRECTORY_ENABLED", "true")
