@@ -22,6 +22,7 @@ attach(bp)
 @token_required("auditor", "ra_admin")
 @bp.arguments(AuditQuery, location="query")
 @bp.response(200, AuditEventPage)
+@bp.doc(operationId="listAuditEvents")
 def list_events(args):
     """Audit events, newest first; `entity_id` narrows to one row."""
     session = get_session()
@@ -35,6 +36,7 @@ def list_events(args):
 @bp.route("/me")
 @token_required(*SCOPES)
 @bp.response(200, MeOut)
+@bp.doc(operationId="getMe")
 def me():
     """Who the token acts as, and in which roles."""
     actor = api_actor()

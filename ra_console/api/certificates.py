@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from sqlmodel import select
 
 from ra_console.api.auth import api_actor, token_required
+from ra_console.api.links import CERTIFICATE_OPERATIONS, follow
 from ra_console.api.pagination import paginate
 from ra_console.api.problems import attach, refuse
 from ra_console.api.schemas import (
@@ -59,6 +60,7 @@ def visible_certificate(public_id: str) -> Certificate:
 @token_required(*READERS)
 @bp.arguments(CertificateQuery, location="query")
 @bp.response(200, CertificatePage)
+@bp.doc(operationId="listCertificates")
 def list_certificates(args):
     """List the requests and certificates you may see, newest first."""
     session = get_session()
@@ -76,6 +78,8 @@ def list_certificates(args):
 @token_required("user")
 @bp.arguments(RequestIn)
 @bp.response(201, CertificateOut)
+@bp.doc(operationId="requestCertificate",
+        responses=follow(201, *CERTIFICATE_OPERATIONS, mailbox=True))
 def request_certificate(data):
     """Request a certificate for one of your mailboxes (a functional mailbox you are the
     applicant of) with a CSR, and send it: the same checks and workflow as the portal.
@@ -95,6 +99,8 @@ def request_certificate(data):
 @bp.route("/<uuid:public_id>")
 @token_required(*READERS)
 @bp.response(200, CertificateOut)
+@bp.doc(operationId="getCertificate",
+        responses=follow(200, *CERTIFICATE_OPERATIONS[1:], mailbox=True))
 def get_certificate(public_id):
     """One request or certificate."""
     return _out(visible_certificate(public_id))
@@ -103,6 +109,7 @@ def get_certificate(public_id):
 @bp.route("/<uuid:public_id>/chain")
 @token_required(*READERS)
 @bp.response(200, {"type": "string"}, content_type="application/pem-certificate-chain")
+@bp.doc(operationId="getCertificateChain")
 def chain(public_id):
     """The issued certificate and its chain in PEM (RFC 8555 §9.1)."""
     row = visible_certificate(public_id)
@@ -116,6 +123,7 @@ def chain(public_id):
 @token_required("user", "network_contact", "ra_admin")
 @bp.arguments(RevokeIn)
 @bp.response(200, CertificateOut)
+@bp.doc(operationId="revokeCertificate")
 def revoke_certificate(data, public_id):
     """Revoke with a reason code (RFC 5280); the CA is told by the job runner."""
     session, row = get_session(), visible_certificate(public_id)
@@ -127,6 +135,7 @@ def revoke_certificate(data, public_id):
 @bp.route("/<uuid:public_id>/approve", methods=["POST"])
 @token_required("ra_admin")
 @bp.response(200, CertificateOut)
+@bp.doc(operationId="approveCertificate")
 def approve(public_id):
     """Approve a request that waits for approval (not your own)."""
     session, row = get_session(), visible_certificate(public_id)

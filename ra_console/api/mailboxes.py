@@ -9,6 +9,7 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from ra_console.api.auth import api_actor, token_required
+from ra_console.api.links import MAILBOX_OPERATIONS, follow
 from ra_console.api.pagination import paginate
 from ra_console.api.problems import attach, refuse
 from ra_console.api.schemas import (
@@ -64,6 +65,7 @@ def _writable(public_id: str) -> Mailbox:
 @token_required(*READERS)
 @bp.arguments(MailboxQuery, location="query")
 @bp.response(200, MailboxPage)
+@bp.doc(operationId="listMailboxes")
 def list_mailboxes(args):
     """List the mailboxes you may see, newest first; `q` finds a part of an address or
     a user name."""
@@ -87,6 +89,7 @@ def list_mailboxes(args):
 @token_required(*WRITERS)
 @bp.arguments(MailboxIn)
 @bp.response(201, MailboxOut)
+@bp.doc(operationId="createMailbox", responses=follow(201, *MAILBOX_OPERATIONS))
 def create_mailbox(data):
     """Add a row (a personal or functional mailbox) in one of your institutes."""
     session, actor = get_session(), api_actor()
@@ -106,6 +109,7 @@ def create_mailbox(data):
 @bp.route("/<uuid:public_id>")
 @token_required(*READERS)
 @bp.response(200, MailboxOut)
+@bp.doc(operationId="getMailbox", responses=follow(200, *MAILBOX_OPERATIONS[1:]))
 def get_mailbox(public_id):
     """One mailbox."""
     return mailbox_out(visible_mailbox(public_id))
@@ -115,6 +119,7 @@ def get_mailbox(public_id):
 @token_required(*WRITERS)
 @bp.arguments(AliasesIn)
 @bp.response(200, MailboxOut)
+@bp.doc(operationId="setMailboxAliases")
 def put_aliases(data, public_id):
     """Replace the aliases; pending challenges die and the row must be confirmed again."""
     session, row = get_session(), _writable(public_id)
@@ -128,6 +133,7 @@ def put_aliases(data, public_id):
 @bp.route("/<uuid:public_id>/deactivate", methods=["POST"])
 @token_required(*WRITERS)
 @bp.response(200, MailboxOut)
+@bp.doc(operationId="deactivateMailbox")
 def deactivate(public_id):
     """Deactivate the row; its person and network contacts are told which certificates
     carry its addresses."""
@@ -140,6 +146,7 @@ def deactivate(public_id):
 @bp.route("/<uuid:public_id>/challenge", methods=["POST"])
 @token_required(*WRITERS)
 @bp.response(200, MailboxOut)
+@bp.doc(operationId="sendMailboxChallenge")
 def challenge(public_id):
     """Send the challenge e-mails (a new row), or send them again (a pending one)."""
     session, row = get_session(), _writable(public_id)
@@ -153,6 +160,7 @@ def challenge(public_id):
 @bp.route("/<uuid:public_id>/approve-name", methods=["POST"])
 @token_required("ra_admin")
 @bp.response(200, MailboxOut)
+@bp.doc(operationId="approveMailboxName")
 def approve_name(public_id):
     """Approve a functional mailbox's display name (not your own mailbox's)."""
     session, row = get_session(), visible_mailbox(public_id)

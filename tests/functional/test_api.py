@@ -251,3 +251,25 @@ def test_the_document_is_openapi_3_1_and_the_viewer_is_served_locally(client):
         assert response.status_code == 200 and digest == f"sha384-{expected}"
         response.close()
     assert page.count("integrity=") == 3  # the stylesheet and both scripts
+
+
+def test_every_operation_has_an_id_and_created_rows_link_to_their_operations(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    operations = {op["operationId"]: (method, path)
+                  for path, item in document["paths"].items()
+                  for method, op in item.items() if isinstance(op, dict) and "responses" in op}
+    count = sum(1 for item in document["paths"].values()
+                for op in item.values() if isinstance(op, dict) and "responses" in op)
+    assert len(operations) == count  # every operation has one, and no id is used twice
+    links = {}
+    for item in document["paths"].values():
+        for op in (op for op in item.values() if isinstance(op, dict) and "responses" in op):
+            for response in op["responses"].values():
+                for link in response.get("links", {}).values():
+                    links.setdefault(op["operationId"], set()).add(link["operationId"])
+                    assert link["operationId"] in operations  # no link into the void
+                    assert "{public_id}" in operations[link["operationId"]][1]
+    assert {"getMailbox", "setMailboxAliases", "sendMailboxChallenge",
+            "deactivateMailbox"} <= links["createMailbox"]
+    assert {"getCertificate", "getCertificateChain", "revokeCertificate",
+            "getMailbox"} <= links["requestCertificate"]
