@@ -48,6 +48,11 @@ def insert_unless_present(session: Session, model, values: dict, unique: str) ->
     return result.first() is not None
 
 
+def aware(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: SQLite hands back naive ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def session_now(session: Session) -> datetime:
     """The time of the runtime that owns the session (a frozen clock in tests)."""
     runtime = session.info.get("runtime")

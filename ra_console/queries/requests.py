@@ -4,10 +4,11 @@ request for a mailbox, the choices in the request form."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from ra_console.core.db import aware
 from ra_console.models import Certificate, Mailbox, MailboxAddress, Person
 from ra_console.pki.profiles import CertificateProfile
 
@@ -29,11 +30,11 @@ class Blocker:
 
     @property
     def since(self) -> datetime:
-        return _aware(self.certificate.created_at)
+        return aware(self.certificate.created_at)
 
     @property
     def valid_until(self) -> datetime | None:
-        return _aware(self.certificate.not_after) if self.certificate.not_after else None
+        return aware(self.certificate.not_after) if self.certificate.not_after else None
 
     def params(self) -> dict:
         """What a message about this blocker names: since when, until when, which one."""
@@ -96,7 +97,7 @@ def _blocker(rows: list[Certificate], profile: CertificateProfile, now: datetime
         if drafts_block and cert.status == "requested":
             return Blocker("unsent_request", cert)
     for cert in rows:
-        if cert.status == "issued" and _aware(cert.not_after) > horizon:
+        if cert.status == "issued" and aware(cert.not_after) > horizon:
             return Blocker("valid_certificate", cert)
     return None
 
@@ -107,10 +108,6 @@ def blocking_reason(session: Session, mailbox: Mailbox, profile: CertificateProf
     """(reason, valid until) of blocker_of(), for callers that need only the code."""
     found = blocker_of(session, mailbox, profile, now, sending=sending)
     return (found.reason, found.valid_until) if found else (None, None)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def address_choices(session: Session, runtime, person: Person, now: datetime
@@ -127,7 +124,7 @@ def address_choices(session: Session, runtime, person: Person, now: datetime
         profile = profile_for(runtime, mailbox)
         live = _live(session, mailbox)
         renews = next((c for c in live if c.status == "issued" and c.not_after
-                       and _aware(c.not_after) > now), None)
+                       and aware(c.not_after) > now), None)
         choices.append(AddressChoice(mailbox, primary, [a for a in addresses if not a.is_primary],
                                      profile, _blocker(live, profile, now), renews))
     return choices

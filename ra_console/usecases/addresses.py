@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlmodel import Session, select
 
 from ra_console.adapters.challenges import hash_token
+from ra_console.core.db import aware
 from ra_console.models import Challenge, Institute, InstituteDomain, Mailbox, MailboxAddress, Person
 from ra_console.pki.input_rules import (
     address_problem,
@@ -181,10 +182,6 @@ def set_aliases(session: Session, actor: Actor, institute: Institute, mailbox: M
     return True
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def redeem(session: Session, actor: Actor, token: str, now: datetime) -> MailboxAddress:
     """Confirm one address; the row becomes verified when its last address is confirmed.
     Raises AddressError (unknown, used, superseded, expired, wrong_person); nothing changes
@@ -197,7 +194,7 @@ def redeem(session: Session, actor: Actor, token: str, now: datetime) -> Mailbox
         raise AddressError("token_used")
     if challenge.superseded_at is not None or challenge.address_id is None:  # alias removed
         raise AddressError("token_superseded")
-    if _aware(challenge.expires_at) <= now:
+    if aware(challenge.expires_at) <= now:
         raise AddressError("token_expired")
     if challenge.person_id != actor.person_id:
         raise AddressError("token_wrong_person")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
+from ra_console.core.db import aware
 from ra_console.models import ApiToken
 from ra_console.pki.input_rules import name_problem, refuse
 from ra_console.workflow import audit
@@ -32,10 +33,6 @@ class TokenError(Exception):
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite: naive
 
 
 def _event(session: Session, token: ApiToken, trigger: str, actor: Actor, **data: Any) -> None:
@@ -87,7 +84,7 @@ def revoke(session: Session, actor: Actor, public_id: str, now: datetime) -> Api
 
 
 def is_live(token: ApiToken, now: datetime) -> bool:
-    return token.revoked_at is None and _aware(token.expires_at) > now
+    return token.revoked_at is None and aware(token.expires_at) > now
 
 
 def find_live(session: Session, secret: str, now: datetime) -> ApiToken | None:

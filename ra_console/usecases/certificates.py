@@ -4,12 +4,12 @@ possession of the certificate's private key."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Any
 
 from cryptography import x509
 from sqlmodel import Session, select
 
+from ra_console.core.db import aware
 from ra_console.models import Certificate
 from ra_console.pki.csr import spki_sha256
 from ra_console.pki.possession import PossessionError, check_challenge, signature_is_valid
@@ -92,12 +92,10 @@ def revoke_by_key_possession(session: Session, runtime, *, challenge: str, signa
         raise RevocationError("bad_signature")
     if cert.status == "revoked":
         raise RevocationError("already_revoked", serial=cert.serial)
-    if cert.status == "expired" or (cert.not_after and _aware(cert.not_after) <= now):
+    if cert.status == "expired" or (cert.not_after and aware(cert.not_after) <= now):
         raise RevocationError("expired", serial=cert.serial)
     holder = Actor(username="key-holder", roles={"key_holder": frozenset({cert.id})}, ip=ip)
     revoke(session, cert, holder, "keyCompromise", now)
     return cert
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite: naive

@@ -6,10 +6,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from ra_console.core.db import aware
 from ra_console.models import IdentityCheck, Person
 from ra_console.pki.input_rules import (
     document_number_problem,
@@ -46,11 +47,7 @@ def current_check(session: Session, person_id: int, now: datetime) -> IdentityCh
     """The person's valid verified check, if any."""
     checks = session.exec(select(IdentityCheck).where(
         IdentityCheck.person_id == person_id, IdentityCheck.status == "verified")).all()
-    return next((c for c in checks if _aware(c.valid_until) > now), None)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return next((c for c in checks if aware(c.valid_until) > now), None)
 
 
 def start(session: Session, actor: Actor, person: Person) -> str:
