@@ -16,6 +16,7 @@ from ra_console.api import init_api
 from ra_console.console import init_console
 from ra_console.core import db
 from ra_console.core.config import load_config
+from ra_console.jobs import runner_watch
 from ra_console.portal.addresses import bp as addresses_bp
 from ra_console.portal.identity import bp as identity_bp
 from ra_console.portal.tokens import bp as tokens_bp
@@ -81,6 +82,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.before_request(header_sign_in)
     app.after_request(security_headers)
     request_metrics.init_app(app)
+    runner_watch.init_app(app, config)  # alerts when every job runner is silent
     app.context_processor(template_helpers)
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)

@@ -188,6 +188,9 @@ def make_config(tmp_path: Path, db_url: str, ca_dir: Path, **overrides) -> dict:
         # statement counts must not depend on how long a test runs (a TTL that runs out
         # mid-test adds a query); tests of the refresh set their own TTL or clock
         "settings_cache_seconds": 3600,
+        # no background check of the runners' heartbeats after requests (a thread per app
+        # touching the database); tests/integration/test_ops_alerts.py turns it on
+        "alerts.web_check_seconds": 0,
     }
     values.update(overrides)
     return load_config(environ={}, overrides=values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -227,6 +228,10 @@ def _init_local_ca(runtime) -> None:
 def jobs() -> None:
     """Background jobs (outbox, CA polling, expiry)."""
 
+def _exit_on_sigterm(_signum, _frame) -> None:
+    raise SystemExit(0)
+
+
 @jobs.command("run")
 def jobs_run() -> None:
     """Run the sweeps forever (one process; not inside web workers)."""
@@ -252,6 +257,9 @@ def jobs_run() -> None:
         log.info("job runner %s drains the outbox; another runner leads", runner)
     beat(runtime, runner, leader=leadership.leads)
     click.echo("job runner started; Ctrl-C stops it")
+    # systemctl stop and restart send SIGTERM: leave as after Ctrl-C (lock released,
+    # heartbeat row removed), or the runner is reported silent 15 minutes later
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         build_scheduler(app, background=False, runner=runner, leadership=leadership).start()
     except (KeyboardInterrupt, SystemExit):

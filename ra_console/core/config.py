@@ -33,7 +33,7 @@ SUPPORTED_LANGUAGES = {"de", "en"}
 CHOICES = {"auth.mode": {"dev", "header", "oidc"}, "sectigo.auth": {"oauth2", "password"},
            "audit.witness_fsync": {"always", "never"}, "logging.format": {"text", "json"},
            "logging.level": {"DEBUG", "INFO", "WARNING", "ERROR"}}
-NON_NEGATIVE = {"auth.proxy_hops", "settings_cache_seconds", "lifecycle.breaker_minimum"}
+NON_NEGATIVE = {"auth.proxy_hops", "alerts.web_check_seconds", "settings_cache_seconds", "lifecycle.breaker_minimum"}
 POSITIVE = {
     "pki.crl_refresh_hours", "addresses.challenge_valid_hours",
     "auth.session_lifetime_minutes", "auth.session_idle_minutes", "jobs.interval_seconds",

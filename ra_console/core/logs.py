@@ -57,3 +57,5 @@ def configure_logging(config: dict) -> None:
     logging.basicConfig(handlers=[build_handler(config)], level=config["logging.level"],
                         force=True)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run
+    # the state machine library narrates every callback of every transition at INFO
+    logging.getLogger("transitions").setLevel(logging.WARNING)

@@ -1,6 +1,6 @@
 """Faults of the job runner, with real `ra-console jobs run` processes on PostgreSQL:
 SIGKILL in the middle of a batch and a restart; two and three runners draining the same
-queue, then the leader killed. Afterwards every request is issued exactly once, every mail arrived (a mail sent
+queue, then the leader killed; SIGTERM (systemctl stop) ends a runner cleanly. Afterwards every request is issued exactly once, every mail arrived (a mail sent
 again after a kill carries the same Message-ID), and the audit chain is intact."""
 
 from __future__ import annotations
@@ -114,3 +114,20 @@ def test_a_leader_whose_lock_is_gone_stops_leading(runtime):
     finally:
         other.release()
         leader.release()
+
+
+def test_sigterm_stops_a_runner_cleanly(seeded, smtp):
+    """systemctl stop/restart sends SIGTERM: the runner removes its heartbeat row, so no
+    "runner silent" alert follows an ordinary restart."""
+    runner = start_runner(runner_env(seeded, smtp.port))
+    try:
+        with seeded.session() as s:
+            wait_for(lambda: any(h.runner.endswith(f":{runner.pid}") for h in heartbeats(s)))
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(30) == 0
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    with seeded.session() as s:
+        assert [h.runner for h in heartbeats(s)] == []
+    assert "stopped" in runner.log_path.read_text()
