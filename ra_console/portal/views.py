@@ -99,12 +99,12 @@ def _expiring(rows) -> set[int]:
     """Issued certificates inside their profile's renewal window: time to remind that the
     old request file still opens the mail encrypted to them."""
     runtime = _runtime()
-    now = runtime.now()
+    now = runtime.now().replace(tzinfo=None)  # SQLite gives naive UTC, PostgreSQL aware
     soon = set()
     for row in rows:
         profile = runtime.profiles.get(row.profile)
         if row.status == "issued" and row.not_after and profile is not None and (
-                row.not_after - now).days <= profile.renewal_window_days:
+                row.not_after.replace(tzinfo=None) - now).days <= profile.renewal_window_days:
             soon.add(row.id)
     return soon
 
