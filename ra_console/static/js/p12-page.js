@@ -69,7 +69,7 @@ async function addOlder() {
     label.append(" ", password);
     const remove = document.createElement("button");
     remove.type = "button";
-    remove.className = "secondary remove-file";
+    remove.className = "remove-file";
     remove.textContent = t("remove_file", { name: file.name });
     const entry = { file, row, password };
     remove.addEventListener("click", () => {
@@ -130,6 +130,7 @@ function unlock(request, password, name) {
 async function build() {
   const button = $("build-p12");
   button.disabled = true;
+  show(status, "");  // an earlier answer must not stand for this one
   try {
     const file = $("request-file").files[0];
     if (!file) throw new UserError("choose_file");
