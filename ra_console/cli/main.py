@@ -23,7 +23,7 @@ from ra_console.core.db import session_scope
 from ra_console.core.logs import configure_logging
 from ra_console.jobs.scheduler import Leadership, build_scheduler
 from ra_console.jobs.sweeps import in_safe_mode, run_once
-from ra_console.pki import requestfile as rf
+from ra_console.pki import keyring, requestfile as rf
 from ra_console.usecases.directory_sync import sync
 from ra_console.usecases.local_ca import (
     init_local_ca,
@@ -310,48 +310,69 @@ def directory_sync(dry_run: bool) -> None:
 
 
 @main.command("p12")
-@click.option("--request", "request_path", required=True, type=click.Path(dir_okay=False),
-              help="The request file (.json) saved when the key was made in the browser.")
-@click.option("--cert", "cert_path", required=True, type=click.Path(dir_okay=False),
-              help="The certificate with its chain (PEM), as the portal offers it.")
+@click.option("--request", "request_paths", required=True, multiple=True,
+              type=click.Path(dir_okay=False),
+              help="A request file (.json) saved when a key was made in the browser; repeat "
+                   "it for older keys (a key ring that still reads old mail).")
+@click.option("--cert", "cert_paths", required=True, multiple=True,
+              type=click.Path(dir_okay=False),
+              help="Certificates with their chain: PEM (one or many) or PKCS#7, as the portal "
+                   "offers them; repeatable. Each key is matched to its certificate by the "
+                   "public key.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
               help="The PKCS#12 file to write.")
 @click.option("--profile", default="compatible", show_default=True,
               type=click.Choice(["compatible", "modern"]),
               help="compatible: 3DES, SHA-1 MAC (imports everywhere); modern: AES-256, SHA-256.")
-@click.option("--no-chain", is_flag=True, help="Put only the certificate into the file.")
+@click.option("--no-chain", is_flag=True, help="Put only the certificates into the file.")
 @click.option("--same-password", is_flag=True,
-              help="Use the request file's password for the PKCS#12 file too.")
-def p12(request_path: str, cert_path: str, out_path: str, profile: str, no_chain: bool,
-        same_password: bool) -> None:
-    """Build a .p12 from a request file and the issued certificate, without a browser.
+              help="Use the (first) request file's password for the PKCS#12 file too.")
+def p12(request_paths: tuple[str, ...], cert_paths: tuple[str, ...], out_path: str,
+        profile: str, no_chain: bool, same_password: bool) -> None:
+    """Build a .p12 from request files and the issued certificates, without a browser.
 
-    Passwords come from RA_JSON_PASSWORD and RA_P12_PASSWORD, else they are asked for.
+    With several --request files the .p12 holds every key with its certificate, the
+    newest first, each named with its validity dates. Passwords come from RA_JSON_PASSWORD
+    (the same for every file) and RA_P12_PASSWORD, else they are asked for per file.
     """
-    import os
-
-
+    keys, passwords, current = [], [], None
     try:
-        request_file = rf.read_request_file(Path(request_path).read_bytes())
-        chain = rf.load_chain(Path(cert_path).read_bytes())
-        json_password = os.environ.get("RA_JSON_PASSWORD") or click.prompt(
-            "Password of the request file", hide_input=True)
-        key = rf.decrypt_private_key(request_file, json_password)
-        leaf, others = rf.split_chain(key, chain)
-        p12_password = json_password if same_password else (
+        for path in request_paths:
+            current = path
+            request_file = rf.read_request_file(Path(path).read_bytes())
+            password = os.environ.get("RA_JSON_PASSWORD") or click.prompt(
+                f"Password of the request file {path}", hide_input=True)
+            keys.append((path, rf.decrypt_private_key(request_file, password)))
+            passwords.append(password)
+        current = None
+        certs = []
+        for path in cert_paths:
+            certs += keyring.load_certificates(Path(path).read_bytes())
+        pairs, cas = keyring.match(keys, certs)
+        p12_password = passwords[0] if same_password else (
             os.environ.get("RA_P12_PASSWORD") or click.prompt(
                 "Password for the PKCS#12 file", hide_input=True, confirmation_prompt=True))
-        data = rf.build_pkcs12(key, leaf, [] if no_chain else others, p12_password, profile)
+        cas = [] if no_chain else cas
+        if len(pairs) == 1:  # one key: the file and name as before
+            data = rf.build_pkcs12(pairs[0].key, pairs[0].cert, cas, p12_password, profile)
+        else:
+            data = keyring.build_ring(pairs, cas, p12_password, profile)
     except OSError as exc:
         raise click.ClickException(f"{exc.filename}: {exc.strerror}") from None
     except rf.RequestFileError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(f"{current}: {exc}" if current else str(exc)) from None
     descriptor = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(descriptor, 0o600)  # also when the file existed: it holds a private key
     with os.fdopen(descriptor, "wb") as out:
         out.write(data)
-    click.echo(f"{out_path}: {profile} PKCS#12 for {rf.friendly_name(leaf)} "
-               f"({'certificate only' if no_chain else f'with {len(others)} CA certificates'})")
+    chain = "certificates only" if no_chain else f"with {len(cas)} CA certificates"
+    if len(pairs) == 1:
+        click.echo(f"{out_path}: {profile} PKCS#12 for {rf.friendly_name(pairs[0].cert)} "
+                   f"({chain})")
+        return
+    click.echo(f"{out_path}: {profile} PKCS#12 key ring with {len(pairs)} keys ({chain}):")
+    for pair in pairs:
+        click.echo(f"  {keyring.dated_name(pair.cert)}  from {pair.source}")
 
 
 @main.command("demo")

@@ -23,6 +23,7 @@ from ra_console.models import (
     RoleAssignment,
 )
 from ra_console.pki.certificates import SubjectSpec
+from ra_console.pki.keyring import short_fingerprint, suggested_file_name
 from ra_console.usecases.issuance import apply_result
 
 
@@ -100,6 +101,10 @@ def handle_mail(session: Session, message: OutboxMessage) -> None:
         "serial": cert.serial or "", "reason": reason,
         "renew_link": _link(f"/certificates/new?mailbox={message.payload.get('mailbox', '')}"),
         "days": message.payload.get("days", ""),
+        # which request file holds this key (the reminder asks to keep it after renewal)
+        "request_file": suggested_file_name(cert.addresses[0], cert.public_id)
+        if cert.origin == "browser" else "",
+        "fingerprint": short_fingerprint(cert.spki_sha256),
     }
     mail.deliver(cert.addresses[0], mail.render(template, languages_for(person), context))
 

@@ -60,6 +60,9 @@ MESSAGES = {
     "key_mismatch": "The request file belongs to another request: its key does not match "
                     "the certificate.",
     "not_a_certificate": "No certificate found in the certificate file (PEM expected).",
+    "no_certificate": "{file}: this request file belongs to another request: no certificate "
+                      "given has its key (fingerprint {fingerprint}). Give the certificate "
+                      "issued for it with --cert, or leave the file out.",
     "empty_password": "The password must not be empty.",
     "unknown_profile": "Unknown PKCS#12 profile {profile!r} (use compatible or modern).",
 }
@@ -88,6 +91,11 @@ class RequestFile:
     private_key_pem: str = field(repr=False)
     iterations: int
     created: str
+
+
+def spki_sha256_of(public_key) -> str:
+    """SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex (the request file's field)."""
+    return _spki_sha256(public_key)
 
 
 def _spki_sha256(public_key) -> str:
@@ -220,7 +228,7 @@ def friendly_name(cert: x509.Certificate) -> str:
 
 
 def build_pkcs12(key, leaf: x509.Certificate, cas: list[x509.Certificate], password: str,
-                 profile: str = "compatible") -> bytes:
+                 profile: str = "compatible", name: str | None = None) -> bytes:
     """A .p12 in the compatible (3DES, SHA-1 MAC) or modern (AES-256, SHA-256 MAC) profile."""
     if profile not in PROFILES:
         raise RequestFileError("unknown_profile", profile=profile)
@@ -234,7 +242,7 @@ def build_pkcs12(key, leaf: x509.Certificate, cas: list[x509.Certificate], passw
         builder = builder.key_cert_algorithm(
             pkcs12.PBES.PBESv2SHA256AndAES256CBC).hmac_hash(hashes.SHA256())
     return pkcs12.serialize_key_and_certificates(
-        friendly_name(leaf).encode("utf-8"), key, leaf, cas or None,
+        (name or friendly_name(leaf)).encode("utf-8"), key, leaf, cas or None,
         builder.build(password.encode("utf-8")))
 
 

@@ -22,12 +22,13 @@ from wtforms import SelectChoice
 from ra_console.adapters.settings import cached_issuance_pause
 from ra_console.core.db import get_session
 from ra_console.models import Certificate, Mailbox
+from ra_console.pki.keyring import short_fingerprint, suggested_file_name
 from ra_console.pki.keys import EC_CURVES
 from ra_console.portal import scripts
 from ra_console.portal.addresses import pending_addresses
 from ra_console.portal.forms import ConfirmForm, RequestForm, RevokeForm
 from ra_console.queries.addresses import network_contacts
-from ra_console.queries.certificates import BUNDLES, bundle
+from ra_console.queries.certificates import BUNDLES, bundle, history_of
 from ra_console.queries.requests import address_choices, blocker_of, has_status
 from ra_console.usecases import certificates as certs
 from ra_console.usecases.requests import CONSENTS, RequestError, create_request
@@ -89,7 +90,23 @@ def certificates():
     pending = pending_addresses(get_session(), current_person().id, _runtime().now())
     return render_template("portal/certificates.html", rows=rows, show_all=show_all,
                            pending_addresses=pending, hidden=hidden,
+                           request_file_of=request_file_of, short=short_fingerprint,
+                           expiring=_expiring(rows),
                            has_status=has_status(current_person(), _runtime()))
+
+
+def _expiring(rows) -> set[int]:
+    """Issued certificates inside their profile's renewal window: time to remind that the
+    old request file still opens the mail encrypted to them."""
+    runtime = _runtime()
+    now = runtime.now().replace(tzinfo=None)  # SQLite gives naive UTC, PostgreSQL aware
+    soon = set()
+    for row in rows:
+        profile = runtime.profiles.get(row.profile)
+        if row.status == "issued" and row.not_after and profile is not None and (
+                row.not_after.replace(tzinfo=None) - now).days <= profile.renewal_window_days:
+            soon.add(row.id)
+    return soon
 
 
 def _request_form(choices) -> RequestForm:
@@ -290,6 +307,29 @@ def revoke(public_id: str):
     return render_template("portal/revoke.html", cert=cert, form=form,
                            reason_labels=reason_labels()), (
         400 if request.method == "POST" else 200)
+
+
+@bp.route("/certificates/<public_id>/key-ring")
+@login_required
+def key_ring(public_id: str):
+    """The signed-in person's own certificates (revoked and expired too) with their chains,
+    this one first: the browser pairs them with the keys of the request files it opens.
+    Only public material leaves the server, and only the person's own."""
+    current = _own_certificate(public_id)
+    rows = history_of(get_session(), current_person().id)
+    rows.sort(key=lambda row: row.id != current.id)  # stable: the rest stays newest first
+    return jsonify(certificates=[{
+        "public_id": row.public_id, "status": row.status,
+        "pem": row.cert_pem + (row.chain_pem or ""),
+        "request_file": request_file_of(row)} for row in rows])
+
+
+def request_file_of(cert: Certificate) -> str | None:
+    """The name the portal gave the request file of a key made in the browser."""
+    if cert.origin != "browser":
+        return None
+    return suggested_file_name(cert.addresses[0] if cert.addresses else cert.public_id,
+                               cert.public_id)
 
 
 @bp.route("/certificates/<public_id>/download/<kind>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cryptography import x509
+from sqlmodel import select
 
 from ra_console.models import Certificate
 from ra_console.pki.bundles import pem_chain, pkcs7_der, pkcs7_pem
@@ -26,3 +27,17 @@ BUNDLES = {
 def bundle(cert: Certificate, kind: str) -> tuple[bytes, str, str]:
     suffix, mimetype, build = BUNDLES[kind]
     return build(chain_of(cert)), mimetype, suffix
+
+
+HISTORY_STATES = ("issued", "revoked", "expired")
+
+
+def history_of(db, person_id: int) -> list[Certificate]:
+    """Every certificate a person was ever issued (revoked and expired ones too), newest
+    first: the key ring pairs older keys with them. Only this person's rows."""
+    query = (select(Certificate)
+             .where(Certificate.person_id == person_id,
+                    Certificate.status.in_(HISTORY_STATES),
+                    Certificate.cert_pem.is_not(None))
+             .order_by(Certificate.not_before.desc()))
+    return list(db.exec(query).all())

@@ -222,4 +222,20 @@ def browser_texts() -> dict[str, str]:
         "key_mismatch": _("This request file belongs to another request: its key does not "
                           "match this certificate. Choose the file saved for this request."),
         "not_a_certificate": _("The certificate could not be loaded. Please reload the page."),
+        # key ring: older request files on the PKCS#12 page
+        "key_fingerprint": _("key fingerprint %(fingerprint)s", fingerprint="{fingerprint}"),
+        "password_for": _("Password of %(name)s", name="{name}"),
+        "remove_file": _("Remove %(name)s", name="{name}"),
+        "decrypting_file": _("Decrypting the private key of %(name)s …", name="{name}"),
+        "in_file": _("Request file %(name)s: %(detail)s Nothing was built; your files and "
+                     "the passwords you entered stay as they are.",
+                     name="{name}", detail="{detail}"),
+        "no_certificate": _(
+            "Request file %(name)s (key fingerprint %(fingerprint)s): none of your "
+            "certificates has this key. Remove the file from the list or choose the right one; "
+            "nothing was built.", name="{name}", fingerprint="{fingerprint}"),
+        "ring_saved": _("The PKCS#12 file %(name)s with %(count)s keys was created and saved. "
+                        "Import it into your mail program with its password: it reads e-mail "
+                        "encrypted to each of these certificates.",
+                        name="{name}", count="{count}"),
     }

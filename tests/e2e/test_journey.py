@@ -162,4 +162,5 @@ def test_whole_journey(portal, run_jobs, runtime, algorithm, sh, openssl, pk12ut
     assert_key_never_sent(portal.sent, key)
     methods = {(r.method, r.url.split("?")[0].replace(portal.base, "")) for r in portal.sent}
     assert ("POST", "/certificates/new/browser") in methods
-    assert ("GET", f"/certificates/{public_id}/download/pem") in methods
+    # the certificate and chain come from the person's own list (the key ring's source)
+    assert ("GET", f"/certificates/{public_id}/key-ring") in methods

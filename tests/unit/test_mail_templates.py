@@ -17,7 +17,8 @@ CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
            "kind": "refused", "problems": "- FATAL ra.key_mismatch: different key",
            "ca": "sectigo", "ca_ref": "1001",
            # expiry_reminder, offboarding_notice
-           "days": 14, "revoke_on": "2026-11-07", "why": "address_deactivated",
+           "days": 14, "request_file": "erika_at_uni.example.org_6ceae060.json",
+           "fingerprint": "76bc45d37d9892a5", "revoke_on": "2026-11-07", "why": "address_deactivated",
            "revocation_reason": "cessationOfOperation",
            # issuance_lost (the local CA's register)
            "subject": "CN=Erika Mustermann", "spki_sha256": "ab" * 32, "profile": "personal",
@@ -51,3 +52,13 @@ def test_both_languages_when_unknown():
 def test_missing_variable_is_an_error():
     with pytest.raises(UndefinedError):
         render("certificate_revoked", ["en"], {k: v for k, v in CONTEXT.items() if k != "serial"})
+
+
+@pytest.mark.parametrize("lang, words", [("en", "Keep its request file"),
+                                         ("de", "Behalten Sie die Antragsdatei")])
+def test_expiry_reminder_names_the_request_file(lang, words):
+    body = render("expiry_reminder", [lang], CONTEXT).body
+    assert words in body and "erika_at_uni.example.org_6ceae060.json" in body
+    assert "76bc45d37d9892a5" in body
+    uploaded = render("expiry_reminder", [lang], {**CONTEXT, "request_file": ""}).body
+    assert "6ceae060.json" not in uploaded and "76bc45d37d9892a5" in uploaded

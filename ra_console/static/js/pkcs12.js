@@ -83,19 +83,32 @@ async function encryptedDataInfo(profile, password, content) {
  * The .p12 bytes. `pkcs8`: the private key (PrivateKeyInfo DER); `leaf`, `cas`: certificate
  * DERs (cas may be empty); `profile`: "compatible" | "modern".
  */
-export async function buildPkcs12({ pkcs8, leaf, cas, password, friendlyName, profile }) {
-  const keyId = new Uint8Array(await crypto.subtle.digest("SHA-1", leaf));
-  const attributes = der.set(
-    der.seq(der.oid(OID.friendlyName), der.set(der.bmp(friendlyName))),
-    der.seq(der.oid(OID.localKeyId), der.set(der.octets(keyId))));
+export function buildPkcs12({ pkcs8, leaf, cas, password, friendlyName, profile }) {
+  return buildKeyRing({ entries: [{ pkcs8, leaf, friendlyName }], cas, password, profile });
+}
+
+/**
+ * A .p12 with several keys, each with its certificate (`entries`: [{pkcs8, leaf,
+ * friendlyName}], in the order mail programs should list them), and the CA certificates once.
+ * Each key and its certificate share a localKeyId (SHA-1 of the certificate).
+ */
+export async function buildKeyRing({ entries, cas, password, profile }) {
   const certBag = (cert, attrs) => der.seq(der.oid(OID.certBag), der.explicit(0, der.seq(
     der.oid(OID.x509Certificate), der.explicit(0, der.octets(cert)))), ...(attrs ? [attrs] : []));
-  const certs = der.seq(certBag(leaf, attributes), ...cas.map((cert) => certBag(cert)));
-
-  const { algorithm, body } = await encrypt(profile, password, pkcs8);
-  const shrouded = der.seq(algorithm, der.octets(body));
-  const keys = der.seq(der.seq(der.oid(OID.keyBag), der.explicit(0, shrouded), attributes));
-  const authSafe = der.seq(await encryptedDataInfo(profile, password, certs), dataInfo(keys));
+  const leafBags = [];
+  const keyBags = [];
+  for (const { pkcs8, leaf, friendlyName } of entries) {
+    const keyId = new Uint8Array(await crypto.subtle.digest("SHA-1", leaf));
+    const attributes = der.set(
+      der.seq(der.oid(OID.friendlyName), der.set(der.bmp(friendlyName))),
+      der.seq(der.oid(OID.localKeyId), der.set(der.octets(keyId))));
+    leafBags.push(certBag(leaf, attributes));
+    const { algorithm, body } = await encrypt(profile, password, pkcs8);
+    keyBags.push(der.seq(der.oid(OID.keyBag), der.explicit(0, der.seq(algorithm, der.octets(body))),
+      attributes));
+  }
+  const certs = der.seq(...leafBags, ...cas.map((cert) => certBag(cert)));
+  const authSafe = der.seq(await encryptedDataInfo(profile, password, certs), dataInfo(der.seq(...keyBags)));
 
   const hash = profile === "modern" ? "SHA-256" : "SHA-1";
   const macSalt = random(8);

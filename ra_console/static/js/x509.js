@@ -11,8 +11,16 @@ function tbsParts(certDer) {
   return parts[0].tag === 0xa0 ? parts.slice(1) : parts;  // skip the [0] version
 }
 
+/** "YYYY-MM-DD" of a UTCTime (YYMMDD…, RFC 5280 4.1.2.5.1) or GeneralizedTime. */
+function day(node) {
+  const text = new TextDecoder().decode(node.value);
+  const full = node.tag === 0x17 ? `${Number(text.slice(0, 2)) < 50 ? "20" : "19"}${text}` : text;
+  return `${full.slice(0, 4)}-${full.slice(4, 6)}-${full.slice(6, 8)}`;
+}
+
 export function parseCertificate(certDer) {
-  const [, , , , subject, spki, ...rest] = tbsParts(certDer);
+  const [, , , validity, subject, spki, ...rest] = tbsParts(certDer);
+  const [notBefore, notAfter] = der.children(der.expect(validity, der.TAG.SEQUENCE)).map(day);
   let commonName = null;
   for (const rdn of der.children(der.expect(subject, der.TAG.SEQUENCE))) {
     for (const attribute of der.children(rdn)) {
@@ -37,7 +45,7 @@ export function parseCertificate(certDer) {
       }
     }
   }
-  return { der: certDer, spki: spki.raw, commonName, emails };
+  return { der: certDer, spki: spki.raw, commonName, emails, notBefore, notAfter };
 }
 
 export function parseChainPem(text) {
@@ -47,4 +55,12 @@ export function parseChainPem(text) {
 /** The name shown for the key in mail programs: CN, else the first e-mail address. */
 export function friendlyName(cert) {
   return cert.commonName || cert.emails[0] || "S/MIME";
+}
+
+/** The name for one of several keys: "Name <mail> 2025-01-01–2027-01-01". */
+export function datedName(cert) {
+  const name = friendlyName(cert);
+  const mail = cert.emails[0];
+  const who = mail && mail !== name ? `${name} <${mail}>` : name;
+  return `${who} ${cert.notBefore}\u2013${cert.notAfter}`;
 }
