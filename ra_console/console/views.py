@@ -17,6 +17,7 @@ from ra_console.adapters import outbox
 from ra_console.console.base import GuardedModelView, GuardedView, readable_column, status_label
 from ra_console.console.faces import colon_serial, face_of
 from ra_console.console.labels import VALUE_LABELS, trigger_label, value_label
+from ra_console.console.name_search import NameTerms, count_and_page
 from ra_console.console.revoke_all import BulkRevokeMixin, RevocationForm, RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
@@ -144,34 +145,66 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
                       "e-mail.", name=face_of(row))]
         return []
 
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        """A search by names only, in the default order, for an actor who sees every
+        certificate: counted, ranked and paged in the narrow name table (name_search.py).
+        Everything else goes Flask-Admin's way (with the names as a semi-join there)."""
+        names, others = _split_terms(search or "")
+        actor = current_actor()
+        if (execute and names and not others and not filters and sort_column is None
+                and (actor.has_role("ra_admin") or actor.has_role("auditor"))):
+            return count_and_page(get_session(), names, self.get_query(), page,
+                                  self.page_size if page_size is None else page_size)
+        return super().get_list(page, sort_column, sort_desc, search, filters,
+                                execute=execute, page_size=page_size)
+
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Flask-Admin's search (each term: ILIKE on every searchable column that could
         hold it, `^term` a prefix, `=term` exact); a prefix term or one shaped like an address (with "@" or
         ".") also matches the addresses of the certificate's mailbox. The address match is resolved first
         into mailbox ids, so that PostgreSQL can OR index scans (trigram indexes, migration
         0006) instead of scanning a million rows; a bare word ("anna") would match tens of
-        thousands of addresses and is searched in the names only."""
-        from flask_admin.contrib.sqla import tools
+        thousands of addresses and is searched in the names only. Terms that can only be
+        a name are matched in the name table (migration 0014), all of them in one lookup."""
         from sqlalchemy import Unicode, cast, or_
 
-        for term in search.split(" "):
-            if not term:
-                continue
-            term = _hex_term(term)
-            pattern = tools.parse_like_term(term)
-            hexlike = set(pattern) <= HEX_PATTERN_CHARS
-            has_digit = any(c.isdigit() for c in term)
-            conditions = [cast(field, Unicode).ilike(pattern)
-                          for field, _path in self._search_fields
-                          if (hexlike or field.key not in HEX_COLUMNS)
-                          and not (has_digit and field.key in NAME_COLUMNS)]
+        names, others = _split_terms(search)
+        conditions = [names.certificate_ids()] if names else []
+        for term, pattern, hexlike, has_digit in others:
+            alternatives = [cast(field, Unicode).ilike(pattern)
+                            for field, _path in self._search_fields
+                            if (hexlike or field.key not in HEX_COLUMNS)
+                            and not (has_digit and field.key in NAME_COLUMNS)]
             if term.startswith("^") or "@" in term or "." in term:
-                conditions.append(_address_match(pattern))
-            condition = or_(*conditions)
+                alternatives.append(_address_match(pattern))
+            conditions.append(or_(*alternatives))
+        for condition in conditions:
             query = query.filter(condition)
             if count_query is not None:
                 count_query = count_query.filter(condition)
         return query, count_query, joins, count_joins
+
+
+def _split_terms(search: str) -> tuple[NameTerms, list[tuple[str, str, bool, bool]]]:
+    """The search's terms that can only match a name (no hex digits only, no digit, not a
+    prefix or address), and the others as (term, LIKE pattern, hex-like, has a digit)."""
+    from flask_admin.contrib.sqla import tools
+
+    names, others = NameTerms(), []
+    for term in search.split(" "):
+        if not term:
+            continue
+        term = _hex_term(term)
+        pattern = tools.parse_like_term(term)
+        hexlike = set(pattern) <= HEX_PATTERN_CHARS
+        has_digit = any(c.isdigit() for c in term)
+        addresslike = term.startswith("^") or "@" in term or "." in term
+        if not (hexlike or has_digit or addresslike):
+            names.add(term, pattern)
+        else:
+            others.append((term, pattern, hexlike, has_digit))
+    return names, others
 
 
 # Columns that hold only hexadecimal digits (and a UUID's dashes): a term with any other
