@@ -48,17 +48,19 @@ class NameTerms:
 def count_and_page(session, names: NameTerms, query, page: int | None,
                    page_size: int | None) -> tuple[int, list[Certificate]]:
     """Count and one page, ranked (then newest first), for an actor who sees every
-    certificate: count and page ids from the narrow table, then only the page's rows."""
-    count = session.execute(select(func.count()).select_from(CertificateName)
-                            .where(*names.conditions())).scalar_one()
-    ids_query = (select(CertificateName.certificate_id).where(*names.conditions())
-                 .order_by(names.rank(), CertificateName.created_at.desc(),
-                           CertificateName.certificate_id.desc()))
+    certificate: the page's ids and the count in one statement on the narrow table (a
+    window count: one index scan instead of two), then only the page's rows."""
+    ranked = (select(CertificateName.certificate_id, func.count().over())
+              .where(*names.conditions())
+              .order_by(names.rank(), CertificateName.created_at.desc(),
+                        CertificateName.certificate_id.desc()))
     if page_size:
-        ids_query = ids_query.limit(page_size).offset((page or 0) * page_size)
-    ids = list(session.execute(ids_query).scalars())
-    if not ids:
+        ranked = ranked.limit(page_size).offset((page or 0) * page_size)
+    found = session.execute(ranked).all()
+    if not found:  # nothing, or a page past the end: the count by itself
+        count = session.execute(select(func.count()).select_from(CertificateName)
+                                .where(*names.conditions())).scalar_one() if page else 0
         return count, []
-    position = {id_: n for n, id_ in enumerate(ids)}
-    rows = query.filter(Certificate.id.in_(ids)).all()
-    return count, sorted(rows, key=lambda row: position[row.id])
+    position = {row[0]: n for n, row in enumerate(found)}
+    rows = query.filter(Certificate.id.in_(list(position))).all()
+    return found[0][1], sorted(rows, key=lambda row: position[row.id])

@@ -100,6 +100,7 @@ def test_ranked_name_as_typed_then_whole_words_then_word_starts(runtime, names):
         names_, _ = _split_terms("Weiß")
         count, rows = count_and_page(s, names_, Query(Certificate, s), 1, 2)  # page 2 of 2
         assert count == 3 and [names[row.id] for row in rows] == ["Greta Weißer"]
+        assert count_and_page(s, names_, Query(Certificate, s), 5, 2) == (3, [])  # past the end
 
 
 def test_the_app_keeps_the_name_table(runtime, names):
@@ -136,8 +137,11 @@ def test_migration_backfills_the_names(db_url):
             "SELECT certificate_id, name_key FROM certificate_name")).all())
         assert rows == {made["Jürgen MÜLLER"]: "jürgen müller",
                         made["ẞtraße Ayşe"]: "ßtraße ayşe"}
-        if engine.dialect.name == "postgresql":  # the trigram index exists there
+        if engine.dialect.name == "postgresql":  # trigram index; rows in name order
             assert connection.execute(text(
                 "SELECT indexdef FROM pg_indexes WHERE indexname = "
                 "'ix_certificate_name_key_trgm'")).scalar_one().count("gin_trgm_ops") == 1
+            assert connection.execute(text(
+                "SELECT indisclustered FROM pg_index WHERE indexrelid = "
+                "'ix_certificate_name_key'::regclass")).scalar_one() is True
     engine.dispose()
