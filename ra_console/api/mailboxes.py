@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from sqlalchemy import or_
+from sqlalchemy import false, or_, union
 from sqlmodel import select
 
 from ra_console.api.auth import api_actor, token_required
@@ -74,15 +74,32 @@ def list_mailboxes(args):
     if args.get("status"):
         query = query.where(Mailbox.status == args["status"])
     if args.get("q"):
-        term = f"%{args['q'].lower()}%"
-        # address parts through the trigram index, user names exactly (a scan of every
-        # row for names measured 250 ms at 300 000 mailboxes)
-        query = query.where(or_(
-            Mailbox.id.in_(select(MailboxAddress.mailbox_id)
-                           .where(MailboxAddress.address.like(term))),
-            Mailbox.owner_id.in_(select(Person.id).where(Person.username == args["q"]))))
+        query = query.where(_matching(session, args["q"]))
     page = paginate(session, query, Mailbox.id, args)
     return {**page, "items": [mailbox_out(row) for row in page["items"]]}
+
+
+# Up to this many matching mailboxes are looked up first and passed on as values.
+MATCHES_MAX = 2000
+
+
+def _matching(session, q: str):
+    """Mailboxes with `q` in an address (trigram index) or with the user name `q`.
+
+    The ids are looked up first, in one statement: as subqueries inside an OR, PostgreSQL
+    walked the mailbox primary key backwards through every row testing both (131 ms p95
+    at 300 000 mailboxes for a term matching one mailbox); as values it reads the few rows
+    by key. A term matching more than MATCHES_MAX mailboxes keeps the subqueries: there
+    the backward walk finds a page of matches at once (and a list of ids would be long)."""
+    addresses = (select(MailboxAddress.mailbox_id)
+                 .where(MailboxAddress.address.like(f"%{q.lower()}%")))
+    # user names exactly (a substring scan of every name measured 250 ms)
+    owned = (select(Mailbox.id).join(Person, Person.id == Mailbox.owner_id)
+             .where(Person.username == q))
+    ids = session.execute(union(addresses, owned).limit(MATCHES_MAX + 1)).scalars().all()
+    if len(ids) <= MATCHES_MAX:
+        return Mailbox.id.in_(sorted(ids)) if ids else false()
+    return or_(Mailbox.id.in_(addresses), Mailbox.id.in_(owned))
 
 
 @bp.route("", methods=["POST"])

@@ -17,6 +17,7 @@ from ra_console.adapters import outbox
 from ra_console.console.base import GuardedModelView, GuardedView, readable_column, status_label
 from ra_console.console.faces import colon_serial, face_of
 from ra_console.console.labels import VALUE_LABELS, trigger_label, value_label
+from ra_console.console.name_search import NameTerms, count_and_page
 from ra_console.console.revoke_all import BulkRevokeMixin, RevocationForm, RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
@@ -144,40 +145,75 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
                       "e-mail.", name=face_of(row))]
         return []
 
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        """A search by names only, in the default order, for an actor who sees every
+        certificate: counted, ranked and paged in the narrow name table (name_search.py).
+        Everything else goes Flask-Admin's way (with the names as a semi-join there)."""
+        names, others = _split_terms(search or "")
+        actor = current_actor()
+        if (execute and names and not others and not filters and sort_column is None
+                and (actor.has_role("ra_admin") or actor.has_role("auditor"))):
+            return count_and_page(get_session(), names, self.get_query(), page,
+                                  self.page_size if page_size is None else page_size)
+        return super().get_list(page, sort_column, sort_desc, search, filters,
+                                execute=execute, page_size=page_size)
+
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Flask-Admin's search (each term: ILIKE on every searchable column that could
         hold it, `^term` a prefix, `=term` exact); a prefix term or one shaped like an address (with "@" or
         ".") also matches the addresses of the certificate's mailbox. The address match is resolved first
         into mailbox ids, so that PostgreSQL can OR index scans (trigram indexes, migration
         0006) instead of scanning a million rows; a bare word ("anna") would match tens of
-        thousands of addresses and is searched in the names only."""
-        from flask_admin.contrib.sqla import tools
-        from sqlalchemy import Unicode, cast, or_
+        thousands of addresses and is searched in the names only. Terms that can only be
+        a name are matched in the name table (migration 0014), all of them in one lookup."""
+        from sqlalchemy import Unicode, cast, false, or_
 
-        for term in search.split(" "):
-            if not term:
-                continue
-            term = _hex_term(term)
-            pattern = tools.parse_like_term(term)
-            hexlike = set(pattern) <= HEX_PATTERN_CHARS
-            has_digit = any(c.isdigit() for c in term)
-            conditions = [cast(field, Unicode).ilike(pattern)
-                          for field, _path in self._search_fields
-                          if (hexlike or field.key not in HEX_COLUMNS)
-                          and not (has_digit and field.key in NAME_COLUMNS)]
+        names, others = _split_terms(search)
+        conditions = [names.certificate_ids()] if names else []
+        for term, pattern, hexlike, has_digit in others:
+            alternatives = [_hex_match(field, pattern) if field.key in HEX_COLUMNS
+                            else cast(field, Unicode).ilike(pattern)
+                            for field, _path in self._search_fields
+                            if (hexlike or field.key not in HEX_COLUMNS)
+                            and not (has_digit and field.key in NAME_COLUMNS)]
+            alternatives = [a for a in alternatives if a is not None]
             if term.startswith("^") or "@" in term or "." in term:
-                conditions.append(_address_match(pattern))
-            condition = or_(*conditions)
+                alternatives.append(_address_match(pattern))
+            conditions.append(or_(*alternatives) if alternatives else false())
+        for condition in conditions:
             query = query.filter(condition)
             if count_query is not None:
                 count_query = count_query.filter(condition)
         return query, count_query, joins, count_joins
 
 
+def _split_terms(search: str) -> tuple[NameTerms, list[tuple[str, str, bool, bool]]]:
+    """The search's terms that can only match a name (no hex digits only, no digit, not a
+    prefix or address), and the others as (term, LIKE pattern, hex-like, has a digit)."""
+    from flask_admin.contrib.sqla import tools
+
+    names, others = NameTerms(), []
+    for term in search.split(" "):
+        if not term:
+            continue
+        term = _hex_term(term)
+        pattern = tools.parse_like_term(term)
+        hexlike = set(pattern) <= HEX_PATTERN_CHARS
+        has_digit = any(c.isdigit() for c in term)
+        addresslike = term.startswith("^") or "@" in term or "." in term
+        if not (hexlike or has_digit or addresslike):
+            names.add(term, pattern)
+        else:
+            others.append((term, pattern, hexlike, has_digit))
+    return names, others
+
+
 # Columns that hold only hexadecimal digits (and a UUID's dashes): a term with any other
 # letter cannot match them, so they are left out of its OR (fewer index rechecks).
 HEX_COLUMNS = {"serial", "spki_sha256", "public_id"}
 HEX_PATTERN_CHARS = set("0123456789abcdefABCDEF-%_")
+DASHED_COLUMNS = {"public_id"}  # a UUID's dashes; the other hex columns have none
 # Columns with a person's name only (functional certificates have none): names have no
 # digits, so a term with a digit ("^staff248220", a serial) skips their trigram scan.
 NAME_COLUMNS = {"common_name"}
@@ -185,14 +221,38 @@ ADDRESS_IDS_MAX = 2000  # SQLite: beyond this, an IN (subquery)
 
 
 COLON_HEX = re.compile(r"[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2})+")
+SERIAL_OCTETS_MAX = 20  # RFC 5280 4.1.2.2; a longer colon form is a fingerprint
+PLAIN_HEX = re.compile(r"%[0-9a-f-]+%")
 
 
 def _hex_term(term: str) -> str:
     """A serial or fingerprint as viewers show it ("0A:1B:…", any case) in the stored form:
     lower-case hex without colons, a serial without leading zeros (format(n, "x"))."""
     if COLON_HEX.fullmatch(term):
-        return term.replace(":", "").lower().lstrip("0") or "0"
+        digits = term.replace(":", "").lower()
+        if term.count(":") >= SERIAL_OCTETS_MAX:  # a fingerprint keeps its leading zeros
+            return digits
+        return digits.lstrip("0") or "0"
     return term
+
+
+def _hex_match(field, pattern: str):
+    """ILIKE on a hexadecimal column, or what it amounts to for a term as long as the
+    column (a whole fingerprint or id: equality on the stored lower-case form, a B-tree
+    look-up instead of a trigram scan with 60 trigrams, 58 ms at a million certificates),
+    or None for a term the column cannot hold (longer, or with a dash it has none of)."""
+    from sqlalchemy import Unicode, cast
+
+    length = field.type.length
+    inner = pattern.lower()
+    if "-" in inner and field.key not in DASHED_COLUMNS:
+        return None  # serials and fingerprints are hex digits only
+    if PLAIN_HEX.fullmatch(inner) and length:
+        if len(inner) - 2 > length:
+            return None
+        if len(inner) - 2 == length:
+            return field == inner[1:-1]
+    return cast(field, Unicode).ilike(pattern)
 
 
 def _address_match(pattern: str):

@@ -273,3 +273,41 @@ def test_every_operation_has_an_id_and_created_rows_link_to_their_operations(cli
             "deactivateMailbox"} <= links["createMailbox"]
     assert {"getCertificate", "getCertificateChain", "revokeCertificate",
             "getMailbox"} <= links["requestCertificate"]
+
+
+@pytest.mark.parametrize("matches_max", [2000, 0])
+def test_mailbox_search_finds_address_parts_and_user_names(app, client, monkeypatch,
+                                                           matches_max):
+    """`q`: a part of an address (any case) or a user name; the same rows whether the
+    matching ids are looked up first (few matches) or stay subqueries (many), page by page."""
+    from ra_console.api import mailboxes
+
+    monkeypatch.setattr(mailboxes, "MATCHES_MAX", matches_max)
+    runtime = app.extensions["ra_runtime"]
+    institute_address(runtime, "erika", f"erika-lab@{ITC}", (f"lab2@{ITC}",))
+    institute_address(runtime, "max", f"max-lab@{ITC}")
+    institute_address(runtime, "max", f"not-erika@{ITC}")
+    token = api_token(runtime, "admin")
+
+    def found(q: str) -> list[str]:
+        ids, cursor = [], ""
+        while True:  # one row per page: the cursor walks the matches
+            page = call(client, "GET", f"/api/v1/mailboxes?limit=1&q={q}{cursor}",
+                        token).get_json()
+            ids += [row["id"] for row in page["items"]]
+            if not page["next_cursor"]:
+                return ids
+            cursor = f"&cursor={page['next_cursor']}"
+
+    with runtime.session() as s:
+        rows = s.exec(select(Mailbox)).all()
+        owners = {p.id: p.username for p in s.exec(select(Person)).all()}
+
+        def expected(q: str) -> list[str]:
+            return [m.public_id for m in sorted(rows, key=lambda m: -m.id)
+                    if any(q.lower() in a.address for a in m.addresses)
+                    or owners.get(m.owner_id) == q]
+
+        for q in ("erika", "LAB", "lab2", "max", "nk-itc", "nobody"):
+            assert found(q) == expected(q), q
+        assert len(expected("erika")) >= 3 and len(expected("lab")) == 2  # not trivial

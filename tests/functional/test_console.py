@@ -72,6 +72,37 @@ def test_certificate_search(browser, make_certificate, runtime):
     assert counts and all("common_name" not in s.partition("WHERE")[2] for s in counts)
 
 
+def test_whole_fingerprint_and_id_are_looked_up_by_key(browser, make_certificate, runtime):
+    """A whole key fingerprint (as a viewer shows it, or plain) or reference id finds its
+    certificate by equality on the B-tree index, not by a trigram scan; a term longer than
+    any hexadecimal column finds nothing; a fingerprint keeps its leading zeros."""
+    from urllib.parse import quote
+
+    from ra_console.console.views import _hex_term
+
+    erika = make_certificate()
+    row = cert_row(runtime, erika)
+    browser.login("admin")
+    statements = []
+    event.listen(runtime.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: statements.append(statement))
+
+    def found(term: str) -> bool:
+        statements.clear()
+        page = browser.get("/console/certificates/?search=" + quote(term)).get_data(
+            as_text=True)
+        return erika in page
+
+    colon = ":".join(row.spki_sha256[i:i + 2] for i in range(0, 64, 2)).upper()
+    for term in (colon, row.spki_sha256, erika.upper()):
+        assert found(term), term
+        where = [s.partition("WHERE")[2] for s in statements if "count(" in s]
+        assert where and "LIKE" not in where[0].upper(), (term, where)  # equality only
+    assert not found(row.spki_sha256 + "0")
+    assert _hex_term("0A:" + ":".join(["BB"] * 31)) == "0a" + "bb" * 31
+    assert _hex_term("00:0A:1B") == "a1b"  # a serial: format(n, "x") has no leading zeros
+
+
 def test_dashboard_failed_checks_counted_and_figures_reused(browser, runtime, clock):
     from ra_console.adapters.outbox import enqueue
 

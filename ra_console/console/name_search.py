@@ -1,0 +1,66 @@
+"""The certificate list's search by name, answered from the narrow `certificate_name` table
+(models/certificate_name.py): the same rows as Flask-Admin's ILIKE on common_name, found
+through a trigram index on a lower-cased copy, counted and ranked without touching the wide
+certificate rows (docs/performance.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, func, literal, select
+
+from ra_console.models import Certificate, CertificateName
+from ra_console.models.certificate_name import name_key
+
+
+@dataclass
+class NameTerms:
+    patterns: list[str] = field(default_factory=list)  # LIKE patterns on the name key
+    words: list[str] = field(default_factory=list)     # the typed names, for the rank
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def add(self, term: str, pattern: str) -> None:
+        self.patterns.append(name_key(pattern))
+        self.words.append(name_key(term.lstrip("=")))
+
+    def conditions(self) -> list:
+        return [CertificateName.name_key.like(p) for p in self.patterns]
+
+    def certificate_ids(self):
+        """Certificates whose name matches every term (a semi-join for the generic list)."""
+        return Certificate.id.in_(select(CertificateName.certificate_id)
+                                  .where(*self.conditions()))
+
+    def rank(self):
+        """0 the name as typed, 1 every term a whole word (in any order; a hyphen
+        separates words), 2 every term the start of a word, 3 a part of a word: "Lena"
+        finds Lena before Helena."""
+        padded = literal(" ") + func.replace(CertificateName.name_key, "-", " ") + literal(" ")
+        return case(
+            (CertificateName.name_key == " ".join(self.words), 0),
+            (and_(*[padded.like(f"% {w} %") for w in self.words]), 1),
+            (and_(*[padded.like(f"% {w}%") for w in self.words]), 2),
+            else_=3)
+
+
+def count_and_page(session, names: NameTerms, query, page: int | None,
+                   page_size: int | None) -> tuple[int, list[Certificate]]:
+    """Count and one page, ranked (then newest first), for an actor who sees every
+    certificate: the page's ids and the count in one statement on the narrow table (a
+    window count: one index scan instead of two), then only the page's rows."""
+    ranked = (select(CertificateName.certificate_id, func.count().over())
+              .where(*names.conditions())
+              .order_by(names.rank(), CertificateName.created_at.desc(),
+                        CertificateName.certificate_id.desc()))
+    if page_size:
+        ranked = ranked.limit(page_size).offset((page or 0) * page_size)
+    found = session.execute(ranked).all()
+    if not found:  # nothing, or a page past the end: the count by itself
+        count = session.execute(select(func.count()).select_from(CertificateName)
+                                .where(*names.conditions())).scalar_one() if page else 0
+        return count, []
+    position = {row[0]: n for n, row in enumerate(found)}
+    rows = query.filter(Certificate.id.in_(list(position))).all()
+    return found[0][1], sorted(rows, key=lambda row: position[row.id])
