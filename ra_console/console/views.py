@@ -166,7 +166,7 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
         into mailbox ids, so that PostgreSQL can OR index scans (trigram indexes, migration
         0006) instead of scanning a million rows; a bare word ("anna") would match tens of
         thousands of addresses and is searched in the names only. Terms that can only be
-        a name are matched in the name table (migration 0014), all of them in one lookup."""
+        a name are matched in the name table (migration 0012), all of them in one lookup."""
         from sqlalchemy import Unicode, cast, false, or_
 
         names, others = _split_terms(search)

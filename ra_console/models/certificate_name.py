@@ -4,7 +4,7 @@ Why a table of its own and not a column on `certificate`: a trigram match is alw
 rechecked against the row, and certificate rows are wide (CSR and certificate PEM, ~1.6 kB),
 so a name found in 800 certificates cost 800 heap pages of the big table for the count and
 again for the page (docs/performance.md). Here a row is ~60 bytes, and the rows are kept in
-the order of their name key (CLUSTER on the B-tree index, migration 0014): the certificates
+the order of their name key (CLUSTER on the B-tree index, migration 0012): the certificates
 of one name sit together on a few pages, so count, rank and page order cost a few pages
 instead of one per certificate. Rows added later are appended; `CLUSTER certificate_name`
 restores the order (docs/performance.md).

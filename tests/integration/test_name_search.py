@@ -1,4 +1,4 @@
-"""The console's name search through the name table (migration 0014): the same
+"""The console's name search through the name table (migration 0012): the same
 certificates as Flask-Admin's ILIKE on common_name found before it, ranked; the table kept
 by the app and backfilled by the migration (SQLite and PostgreSQL)."""
 

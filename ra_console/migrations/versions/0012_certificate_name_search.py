@@ -6,7 +6,7 @@ narrow table, kept in name order, instead of rechecking trigram matches against 
 certificate rows (docs/performance.md). Backfilled here with the same normalisation as the app (Python's
 str.lower, not SQL lower(): SQLite's lower() knows only ASCII).
 
-Revision ID: 0014
+Revision ID: 0012
 Revises: 0011
 """
 from typing import Sequence, Union
@@ -14,7 +14,7 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0014'
+revision: str = '0012'
 down_revision: Union[str, None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
