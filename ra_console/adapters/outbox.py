@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from sqlalchemy import update
+from sqlalchemy import event as orm_event, orm, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from ra_console.adapters.audit_witness import within
 from ra_console.core.db import is_sqlite, session_now
 from ra_console.core.logs import request_id
 from ra_console.models import OutboxMessage
@@ -30,7 +33,13 @@ class RetryLater(Exception):
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], dedupe_key: str
             ) -> OutboxMessage:
-    """Add a message unless one with the same dedupe key exists (then return that one)."""
+    """Add a message unless one with the same dedupe key exists (then return that one).
+
+    In a session from inserted_at_commit() the message is only queued here (the returned
+    object is not saved) and inserted with the others, in one statement, at commit."""
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:
+        return _defer(session, deferred, kind, payload, dedupe_key)
     existing = session.exec(
         select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
     ).first()
@@ -44,6 +53,58 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], dedupe_key: st
     session.add(message)
     session.flush()
     return message
+
+
+# The job runner's batch enqueues a mail for every certificate it issues: a SELECT (the
+# dedupe key) and an INSERT each. Deferred to the commit, they are one INSERT … ON
+# CONFLICT (dedupe_key) DO NOTHING for the batch; a savepoint that rolls back drops its
+# messages with it (as the audit events queued by workflow.audit.chained_at_commit).
+_DEFERRED = "outbox_deferred"
+
+
+def inserted_at_commit(session: Session) -> Session:
+    """Let this session's enqueued messages be inserted together when it commits."""
+    session.info[_DEFERRED] = {}
+    return session
+
+
+def _defer(session: Session, deferred: dict, kind: str, payload: dict[str, Any],
+           dedupe_key: str) -> OutboxMessage:
+    if dedupe_key in deferred:  # the first one wins, as with a stored message
+        return deferred[dedupe_key][1]
+    now = session_now(session)
+    if request_id.get():
+        payload = {**payload, "request_id": request_id.get()}
+    # model_construct: no validation (the values are ours), a tenth of the constructor
+    message = OutboxMessage.model_construct(
+        kind=kind, payload=payload, dedupe_key=dedupe_key, state="pending", attempts=0,
+        next_attempt_at=now, created_at=now)
+    deferred[dedupe_key] = (session.get_nested_transaction(), message)
+    return message
+
+
+@orm_event.listens_for(orm.Session, "before_commit")
+def _insert_deferred(session: Session) -> None:
+    deferred = session.info.get(_DEFERRED)
+    if not deferred or session.in_nested_transaction():  # a savepoint's release: not yet
+        return
+    session.info[_DEFERRED] = {}
+    rows = [{"kind": m.kind, "payload": m.payload, "dedupe_key": m.dedupe_key,
+             "state": m.state, "attempts": m.attempts, "next_attempt_at": m.next_attempt_at,
+             "created_at": m.created_at} for _, m in deferred.values()]
+    insert = sqlite_insert if is_sqlite(session) else pg_insert
+    session.execute(insert(OutboxMessage).values(rows)
+                    .on_conflict_do_nothing(index_elements=["dedupe_key"]))
+
+
+@orm_event.listens_for(orm.Session, "after_soft_rollback")
+def _drop_deferred(session: Session, previous_transaction) -> None:
+    deferred = session.info.get(_DEFERRED)
+    if not deferred:
+        return
+    session.info[_DEFERRED] = {} if not previous_transaction.nested else {
+        key: entry for key, entry in deferred.items()
+        if not within(entry[0], previous_transaction)}
 
 
 def backoff(attempts: int, base: int, cap: int) -> timedelta:
@@ -66,6 +127,9 @@ def _claim(session: Session, now: datetime, limit: int, kinds: frozenset[str],
 
 
 Handler = Callable[[Session, OutboxMessage], None]
+# Before a batch's messages are handled, one call with all of them of its kind: loads
+# what they need in a few statements (see jobs.handlers.prepare_ca_submit).
+Prepare = Callable[[Session, list[OutboxMessage]], None]
 
 
 @dataclass(frozen=True)
@@ -78,7 +142,8 @@ class RetryPolicy:
 def drain(session_factory: Callable[[], Session], handlers: dict[str, Handler], *,
           now: Callable[[], datetime], batch_size: int, max_attempts: int,
           backoff_seconds: int, backoff_max_seconds: int,
-          batched: frozenset[str] = frozenset(), others: bool = True) -> int:
+          batched: frozenset[str] = frozenset(), others: bool = True,
+          prepare: dict[str, Prepare] | None = None) -> int:
     """Handle due messages; returns how many were handled.
 
     Kinds in `batched` are claimed together and handled in one transaction, each in a
@@ -96,6 +161,10 @@ def drain(session_factory: Callable[[], Session], handlers: dict[str, Handler], 
     if batched:
         with session_factory() as session:
             messages = _claim(session, now(), batch_size, batched, batched=True)
+            for kind, prepare_kind in (prepare or {}).items():
+                mine = [m for m in messages if m.kind == kind]
+                if mine:
+                    prepare_kind(session, mine)
             handled += _handle_batch(session, messages, handlers, now(), policy)
     for message_id in ids:
         with session_factory() as session:

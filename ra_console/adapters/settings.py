@@ -28,7 +28,7 @@ class IssuancePause:
 
 
 def issuance_pause(session: Session) -> IssuancePause:
-    """The switch as stored now (the job runner asks before each submission)."""
+    """The switch as stored now (the job runner asks once per batch of submissions)."""
     setting = session.get(Setting, PAUSE_KEY)
     return _pause(setting.value if setting is not None else None)
 

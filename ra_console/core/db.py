@@ -99,13 +99,20 @@ def session_scope(runtime) -> Iterator[Session]:
         session.close()
 
 
+_LOCKED = "locked_rows"
+
+
 def lock_row(session: Session, row) -> None:
     """Lock `row` until commit, then reload it, so the caller decides on what another
     transaction committed before the lock was granted (its status, not a stale copy).
+    A row that lock_rows() locked and loaded in this transaction is locked already.
 
     PostgreSQL: SELECT … FOR UPDATE. SQLite has no row locks: a no-op UPDATE takes the
     database write lock first (FOR UPDATE is not rendered there)."""
     model = type(row)
+    held = session.info.get(_LOCKED, {}).get((model, row.id))
+    if held is not None and held.is_active:
+        return
     if is_sqlite(session):
         session.execute(update(model).where(model.id == row.id).values(id=model.id))
     # the result must be fetched: populate_existing refreshes the object only when the
@@ -114,3 +121,22 @@ def lock_row(session: Session, row) -> None:
         select(model).where(model.id == row.id).with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
+
+
+def lock_rows(session: Session, model, where) -> list:
+    """Lock and (re)load every `model` row matching `where` with one statement, in id
+    order (two batches lock in the same order: no deadlock); lock_row() on them is then
+    free until the transaction ends. Call it outside a savepoint: a savepoint's rollback
+    would release the locks it took."""
+    if session.in_nested_transaction():
+        raise RuntimeError("lock_rows() inside a savepoint")
+    if is_sqlite(session):
+        session.execute(update(model).where(where).values(id=model.id))
+    rows = list(session.execute(
+        select(model).where(where).order_by(model.id).with_for_update()
+        .execution_options(populate_existing=True)).scalars())
+    transaction = session.get_transaction()
+    held = session.info.setdefault(_LOCKED, {})
+    for row in rows:
+        held[(model, row.id)] = transaction
+    return rows

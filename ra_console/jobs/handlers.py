@@ -12,6 +12,7 @@ from ra_console.adapters.challenges import token_for
 from ra_console.adapters.directory import LdapDirectory, NoEntry
 from ra_console.adapters.outbox import RetryLater
 from ra_console.adapters.settings import issuance_pause
+from ra_console.core.db import lock_rows
 from ra_console.models import (
     AuditEvent,
     Certificate,
@@ -26,9 +27,25 @@ from ra_console.pki.certificates import SubjectSpec
 from ra_console.pki.keyring import short_fingerprint, suggested_file_name
 from ra_console.usecases.issuance import apply_result
 
+# What prepare_ca_submit loaded for the batch (in the batch's session): its requests,
+# locked, by public id, and the issuance switch as it stood when the batch began.
+_BATCH = "ca_submit_batch"
+
+
+def prepare_ca_submit(session: Session, messages: list[OutboxMessage]) -> None:
+    """The batch's requests locked and loaded with one SELECT … FOR UPDATE (fire() then
+    needs no lock of its own), and the issuance switch read once."""
+    wanted = [m.payload["certificate"] for m in messages]
+    certs = lock_rows(session, Certificate, Certificate.public_id.in_(wanted))
+    session.info[_BATCH] = {"certs": {c.public_id: c for c in certs},
+                            "paused": issuance_pause(session).paused}
+
 
 def _certificate(session: Session, message: OutboxMessage) -> Certificate:
     public_id = message.payload["certificate"]
+    cert = session.info.get(_BATCH, {}).get("certs", {}).get(public_id)
+    if cert is not None:
+        return cert
     cert = session.exec(select(Certificate).where(Certificate.public_id == public_id)).first()
     if cert is None:
         raise LookupError(f"certificate {public_id} not found")
@@ -50,7 +67,9 @@ def handle_ca_submit(session: Session, message: OutboxMessage) -> None:
     cert = _certificate(session, message)
     if cert.status != "sent":  # rejected or withdrawn meanwhile: nothing to send
         return
-    if issuance_pause(session).paused:  # maintenance: keep the request, try again later
+    batch = session.info.get(_BATCH)
+    paused = batch["paused"] if batch else issuance_pause(session).paused
+    if paused:  # maintenance: keep the request, try again later
         raise RetryLater("issuance is paused")
     runtime = _runtime()
     ca_name = runtime.profile_cas[cert.profile]
@@ -247,3 +266,4 @@ HANDLERS = {
 # reported (usecases.local_ca.reconcile_issuance). Mails are
 # not batched: sent again after a crash, a repeat stays one message, not a batch.
 BATCHED = frozenset({"ca.submit"})
+PREPARE = {"ca.submit": prepare_ca_submit}

@@ -14,11 +14,12 @@ from sqlmodel import select
 
 from ra_console.adapters import outbox
 from ra_console.adapters.ca.registry import connector_for
+from ra_console.adapters.outbox import inserted_at_commit
 from ra_console.adapters.settings import safe_mode
 from ra_console.core.db import is_sqlite
 from ra_console.core.logs import new_request_id, request_id
 from ra_console.jobs.alerts import send_ops_alerts
-from ra_console.jobs.handlers import BATCHED, HANDLERS
+from ra_console.jobs.handlers import BATCHED, HANDLERS, PREPARE
 from ra_console.jobs.lifecycle import offboard_certificates, send_expiry_reminders
 from ra_console.models import Certificate, IdentityCheck, Setting
 from ra_console.pki import revocation
@@ -38,11 +39,12 @@ def drain_outbox(runtime, *, only_batched: bool = False) -> int:
     total = 0
     while True:
         handled = outbox.drain(
-            lambda: chained_at_commit(runtime.session()), HANDLERS, now=runtime.now,
+            lambda: inserted_at_commit(chained_at_commit(runtime.session())), HANDLERS,
+            now=runtime.now,
             batch_size=config["jobs.batch_size"], max_attempts=config["jobs.max_attempts"],
             backoff_seconds=config["jobs.backoff_seconds"],
             backoff_max_seconds=config["jobs.backoff_max_seconds"], batched=BATCHED,
-            others=not only_batched)
+            others=not only_batched, prepare=PREPARE)
         total += handled
         if handled < config["jobs.batch_size"]:  # a full batch: more may be waiting
             return total

@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -183,8 +184,18 @@ def _load_key(path: Path) -> rsa.RSAPrivateKey:
 
 
 def load_ca(directory: Path) -> IssuingCA:
-    """Read the issuing CA from `directory` (FileNotFoundError if it was never created)."""
+    """Read the issuing CA from `directory` (FileNotFoundError if it was never created);
+    cached until one of its files changes (the job runner asks twice per certificate)."""
     directory = Path(directory)
+    signature = tuple((s.st_mtime_ns, s.st_size, s.st_ino) for s in (
+        (directory / name).stat() for name in ("ca.json", "issuing.crt", "issuing.key",
+                                               "root.crt")))
+    return _cached_ca(str(directory.resolve()), signature)
+
+
+@lru_cache(maxsize=8)
+def _cached_ca(folder: str, signature: tuple) -> IssuingCA:
+    directory = Path(folder)
     meta = json.loads((directory / "ca.json").read_text())
     cert = x509.load_pem_x509_certificate((directory / "issuing.crt").read_bytes())
     key = _load_key(directory / "issuing.key")

@@ -5,11 +5,11 @@ check runs out. Called by the job runner's handlers and sweeps."""
 from __future__ import annotations
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import Session
 
 from ra_console.adapters.ca import CAResult
-from ra_console.adapters.ca.checks import Problem, check_received
+from ra_console.adapters.ca.checks import Problem, check_received, request_spki
 from ra_console.adapters.ca.registry import trust_anchors
 from ra_console.adapters.outbox import enqueue
 from ra_console.models import Certificate, IdentityCheck, Person
@@ -45,12 +45,11 @@ def store_issued(cert: Certificate, result: CAResult, now, anchors=None) -> list
     leaf = x509.load_pem_x509_certificate(result.cert_pem.encode())
     chain = x509.load_pem_x509_certificates(result.chain_pem.encode()) if result.chain_pem \
         else []
-    problems = check_received(cert, leaf, chain, list(anchors or []), now)
+    spki = request_spki(cert)  # parsed once for both key checks
+    problems = check_received(cert, leaf, chain, list(anchors or []), now, spki)
     if problems:
         cert.lint_findings = [p.as_finding() for p in problems]
         return problems
-    csr = x509.load_pem_x509_csr(cert.csr_pem.encode())
-    spki = csr.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     if not certificate_matches_public_key(leaf, spki):  # checked above; never deliver another
         raise ValueError("the CA returned a certificate for a different public key")
     cert.serial = format(leaf.serial_number, "x")

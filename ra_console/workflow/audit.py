@@ -18,7 +18,7 @@ from sqlalchemy import event as orm_event, orm
 from sqlmodel import Session, select
 
 from ra_console.adapters.audit_witness import WitnessError, within, witness_after_commit
-from ra_console.core.db import lock_row, session_now
+from ra_console.core.db import is_sqlite, lock_row, session_now
 from ra_console.core.logs import request_id
 from ra_console.models import AuditEvent, AuditHead
 
@@ -60,6 +60,10 @@ def _key(session: Session) -> bytes:
 
 
 def _head(session: Session) -> AuditHead:
+    if not is_sqlite(session):  # locked and (re)loaded with one statement
+        head = session.get(AuditHead, 1, with_for_update=True, populate_existing=True)
+        if head is not None:
+            return head
     head = session.get(AuditHead, 1)
     if head is None:
         if session.exec(select(AuditEvent.id).limit(1)).first() is not None:

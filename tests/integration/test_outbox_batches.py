@@ -82,3 +82,71 @@ def test_only_the_batched_kinds_when_others_wait(runtime):
     with runtime.session() as s:
         states = {m.kind: (m.state, m.attempts) for m in s.exec(select(OutboxMessage)).all()}
     assert states == {KIND: ("done", 1), "other": ("pending", 0)}
+
+
+def _mailing(session, message) -> None:
+    """Enqueues a mail (deferred to the commit), then fails for message 1."""
+    outbox.enqueue(session, "mail", {"n": message.payload["n"]},
+                   f"mail:test:{message.payload['n']}")
+    if message.payload["n"] == 1:
+        raise RuntimeError("the CA said no")
+
+
+def test_mail_rows_of_a_batch_are_inserted_at_commit_without_the_failed_ones(runtime):
+    with runtime.session() as s:
+        for n in range(3):
+            outbox.enqueue(s, KIND, {"n": n}, f"{KIND}:{n}")
+        outbox.enqueue(s, "mail", {"n": 2, "first": True}, "mail:test:2")  # already there
+        s.commit()
+    handled = outbox.drain(
+        lambda: outbox.inserted_at_commit(chained_at_commit(runtime.session())),
+        {KIND: _mailing}, now=runtime.now, batch_size=10, max_attempts=3,
+        backoff_seconds=60, backoff_max_seconds=60, batched=frozenset({KIND}),
+        others=False)
+    assert handled == 2
+    with runtime.session() as s:
+        mails = {m.dedupe_key: m for m in s.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "mail")).all()}
+        assert set(mails) == {"mail:test:0", "mail:test:2"}  # message 1's mail rolled back
+        assert mails["mail:test:2"].payload.get("first") is True  # the stored one kept
+        assert mails["mail:test:0"].state == "pending"
+
+
+def test_rows_locked_for_a_batch_are_not_locked_again_in_its_transaction(runtime):
+    from sqlalchemy import event
+
+    from ra_console.core.db import lock_row, lock_rows
+
+    with runtime.session() as s:
+        for n in range(3):
+            outbox.enqueue(s, KIND, {"n": n}, f"{KIND}:{n}")
+        s.commit()
+    statements = []
+
+    def locks(statement: str) -> bool:  # FOR UPDATE; on SQLite the no-op UPDATE
+        return "FOR UPDATE" in statement or "SET id=" in statement
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        with runtime.session() as s:
+            rows = lock_rows(s, OutboxMessage, OutboxMessage.kind == KIND)
+            assert [r.payload["n"] for r in rows] == [0, 1, 2]
+            before = len(statements)
+            with s.begin_nested():
+                lock_row(s, rows[1])  # locked and loaded already: nothing sent
+                try:
+                    lock_rows(s, OutboxMessage, OutboxMessage.kind == KIND)
+                    raise AssertionError("lock_rows inside a savepoint must refuse")
+                except RuntimeError:
+                    pass
+            assert not [x for x in statements[before:] if locks(x)]
+            s.commit()
+            before = len(statements)
+            lock_row(s, rows[1])  # a new transaction: locked again
+            assert [x for x in statements[before:] if locks(x)]
+            s.rollback()
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", record)

@@ -42,11 +42,12 @@ def _emails(leaf: x509.Certificate) -> set[str]:
 
 
 def check_received(cert: Certificate, leaf: x509.Certificate, chain: list[x509.Certificate],
-                   anchors: list[x509.Certificate], now: datetime) -> list[Problem]:
-    """Everything wrong with `leaf` (+ `chain`) as the answer to request `cert`."""
+                   anchors: list[x509.Certificate], now: datetime,
+                   spki: bytes | None = None) -> list[Problem]:
+    """Everything wrong with `leaf` (+ `chain`) as the answer to request `cert` (`spki`:
+    the request's public key, DER, when the caller has parsed its CSR already)."""
     problems = []
-    csr = x509.load_pem_x509_csr(cert.csr_pem.encode())
-    spki = csr.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    spki = spki or request_spki(cert)
     if not certificate_matches_public_key(leaf, spki):
         problems.append(Problem("key_mismatch",
                                 "the CA returned a certificate for a different public key"))
@@ -58,6 +59,12 @@ def check_received(cert: Certificate, leaf: x509.Certificate, chain: list[x509.C
     problems.extend(_name_problems(cert, leaf.subject))
     problems.extend(_chain_problems(leaf, chain, anchors, now))
     return problems
+
+
+def request_spki(cert: Certificate) -> bytes:
+    """The SubjectPublicKeyInfo (DER) of the request's CSR."""
+    csr = x509.load_pem_x509_csr(cert.csr_pem.encode())
+    return csr.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
 def _name_problems(cert: Certificate, subject: x509.Name) -> list[Problem]:
