@@ -60,6 +60,9 @@ class Person(SQLModel, table=True):
     # When the IdM removed the person (SCIM DELETE): kept for the certificates and the
     # audit trail, inactive, and no longer a SCIM resource.
     idm_removed_at: Optional[datetime] = timestamp(default=None, nullable=True)
+    # A network contact's choice (console start page): the weekly digest of their
+    # institutes' figures by mail (jobs/digest.py).
+    weekly_digest: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
     @property
     def display_name(self) -> str:
