@@ -11,12 +11,11 @@ from flask_admin.model.template import LinkRowAction
 from flask_babel import get_locale, gettext as _, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy.orm import defer, selectinload
-from wtforms import SelectChoice, SelectField
 
 from ra_console.adapters import outbox
 from ra_console.console.base import GuardedModelView, GuardedView, readable_column, status_label
 from ra_console.console.faces import colon_serial, face_of
-from ra_console.console.labels import VALUE_LABELS, trigger_label, value_label
+from ra_console.console.labels import trigger_label, value_label
 from ra_console.console.revoke_all import BulkRevokeMixin, RevocationForm, RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
@@ -25,7 +24,7 @@ from ra_console.usecases.certificates import revoke
 from ra_console.usecases.sessions import end_all_sessions
 from ra_console.web.current import current_actor
 from ra_console.web.messages import audit_message
-from ra_console.workflow import audit, workflows
+from ra_console.workflow import workflows
 from ra_console.workflow.audit import verify_chain
 
 
@@ -221,13 +220,6 @@ class InstituteView(GuardedModelView):
     form_columns = ["code", "name_de", "name_en"]
 
 
-class DomainView(GuardedModelView):
-    allow_create = allow_delete = True
-    column_list = ["domain", "institute_id"]
-    column_searchable_list = ["domain"]
-    form_columns = ["institute_id", "domain"]
-
-
 class PersonView(RevokeAllMixin, GuardedModelView):
     column_extra_row_actions = [
         LinkRowAction("fa fa-ban", "revoke-all/{row_id}", title=lazy_gettext("Revoke all certificates")),
@@ -252,32 +244,6 @@ class PersonView(RevokeAllMixin, GuardedModelView):
                              role="ra_admin")
         session.commit()
         flash(_("The selected people are signed out in every browser."), "success")
-
-
-class RoleView(GuardedModelView):
-    allow_create = allow_delete = True
-    column_list = ["person_id", "role", "institute_id"]
-    column_filters = ["role"]
-    form_columns = ["person_id", "role", "institute_id"]
-    # form_overrides, not form_choices: Flask-Admin builds form_choices as tuples, which
-    # WTForms 3.3 deprecates.
-    form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": [SelectChoice(r, VALUE_LABELS["role"][r]) for r in (
-        "network_contact", "id_verifier", "ra_admin", "auditor")]}}
-
-    def after_model_change(self, form, model, is_created):
-        self._audit("role_granted", model)
-
-    def after_model_delete(self, model):
-        self._audit("role_revoked", model)
-
-    def _audit(self, trigger, model):
-        actor = current_actor()
-        session = get_session()
-        audit.append_event(session, entity_type="role", entity_id=str(model.person_id),
-                           trigger=trigger, actor=actor.username, role="ra_admin", ip=actor.ip,
-                           data={"role": model.role, "institute_id": model.institute_id})
-        session.commit()
 
 
 class OutboxView(GuardedModelView):
