@@ -105,6 +105,13 @@ def test_ordered_digest_arrives_signed_once_a_week_in_each_language(
     assert len(digests(runtime, run_jobs, smtp)) == 4
 
 
+def test_only_the_leading_runner_queues_digests():
+    from ra_console.jobs.scheduler import LIFECYCLE_SWEEPS, SHARED_SWEEPS
+
+    assert "send_weekly_digests" not in SHARED_SWEEPS  # _if_leading wraps it
+    assert "send_weekly_digests" in LIFECYCLE_SWEEPS
+
+
 def test_not_ordered_or_stopped_means_no_mail(browser, runtime, run_jobs, smtp):
     order(browser, "nk-itc", "en")
     page = order(browser, "nk-itc", "en", "off")
