@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, url_for
+from flask import flash, g, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
 from flask_babel import get_locale, gettext as _, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy.orm import defer, selectinload
+from sqlmodel import select
 
 from ra_console.adapters import outbox
 from ra_console.console.base import GuardedModelView, GuardedView, readable_column, status_label
-from ra_console.console.faces import colon_serial, face_of
+from ra_console.console.faces import colon_serial, face_of, person_name
 from ra_console.console.labels import trigger_label, value_label
 from ra_console.console.revoke_all import BulkRevokeMixin, RevocationForm, RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
@@ -266,6 +267,31 @@ class OutboxView(GuardedModelView):
         flash(_("Dead messages are queued again."), "success")
 
 
+def _audit_person(entity_type: str, entity_id: str) -> Person | None:
+    """The person a person's event (public id) or a role's event (person number) is about;
+    looked up once per page and record."""
+    cache = g.setdefault("audit_people", {})
+    key = (entity_type, entity_id)
+    if key not in cache:
+        session = get_session()
+        if entity_type == "role":
+            cache[key] = session.get(Person, int(entity_id)) if entity_id.isdigit() else None
+        else:
+            cache[key] = session.exec(select(Person).where(
+                Person.public_id == entity_id)).first()
+    return cache[key]
+
+
+def _audit_record(view, context, model, name):
+    """Events about a person or their roles name the person; the id stays in the export
+    and the details (and the search finds it)."""
+    if model.entity_type in ("person", "role"):
+        person = _audit_person(model.entity_type, model.entity_id)
+        if person is not None:
+            return person_name(person)
+    return model.entity_id
+
+
 class AuditView(GuardedModelView):
     write_roles = ()
     column_list = ["seq", "at", "entity_type", "entity_id", "trigger", "from_state",
@@ -276,7 +302,14 @@ class AuditView(GuardedModelView):
     list_template = "console/audit_list.html"
     column_formatters = {"entity_type": _value_of("entity_type"), "trigger": _audit_action,
                          "from_state": _audit_state, "to_state": _audit_state,
-                         "data": readable_column}
+                         "data": readable_column, "entity_id": _audit_record}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the export keeps the record's id (what the search and other tools match on)
+        self.column_formatters_export = {
+            name: formatter for name, formatter in self.column_formatters_export.items()
+            if name != "entity_id"}
 
 
 class AuditVerifyView(GuardedView):

@@ -242,3 +242,19 @@ def test_roles_and_domains_name_people_and_institutes(browser, runtime):
                                                      "institute_id": ""})
     assert refused.status_code == 200
     assert "Niemand hat die Benutzerkennung „nobody“." in refused.get_data(as_text=True)
+
+
+def test_audit_list_names_the_person_of_role_and_person_events(browser, runtime):
+    """A role granted to max: the audit list names him, the export keeps his number."""
+    from ra_console.models import Person
+
+    browser.login("admin")
+    assert browser.submit("/console/roles/new/", {"person_id": "max", "role": "auditor",
+                                                  "institute_id": ""}).status_code == 302
+    with runtime.session() as s:
+        max_id = s.exec(select(Person).where(Person.username == "max")).one().id
+    page = browser.get("/console/audit/?flt0_trigger_equals=role_granted").get_data(as_text=True)
+    cell = re.search(r'<td class="col-entity_id">\s*(.*?)\s*</td>', page, re.S)
+    assert cell and cell.group(1) == "Max Muster (max)"
+    export = browser.get("/console/audit/export/csv/").get_data(as_text=True)
+    assert re.search(rf",{max_id},", export)
