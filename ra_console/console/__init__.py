@@ -14,6 +14,7 @@ from ra_console.console.csv_import import CsvImportView
 from ra_console.console.dashboard import DashboardView
 from ra_console.console.identity import IdentityCheckView, IdentityDeskView
 from ra_console.console.mailboxes import MailboxView, NameApprovalView
+from ra_console.console.roles import DomainView, RoleView
 from ra_console.console.scim_clients import ScimClientsView
 from ra_console.console.settings import SettingsView
 from ra_console.console.views import (
@@ -21,11 +22,9 @@ from ra_console.console.views import (
     AuditVerifyView,
     AuditView,
     CertificateView,
-    DomainView,
     InstituteView,
     OutboxView,
     PersonView,
-    RoleView,
 )
 from ra_console.models import (
     AuditEvent,

@@ -7,17 +7,19 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Response, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import get_locale, gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy import func
 from sqlmodel import select
 
 from ra_console.console.base import GuardedIndexView, requires_roles
 from ra_console.console.labels import value_label
 from ra_console.core.db import get_session
-from ra_console.models import Certificate, IdentityCheck, OutboxMessage, Setting
+from ra_console.models import Certificate, IdentityCheck, OutboxMessage, Person, Setting
 from ra_console.queries.institute_figures import institute_figures
+from ra_console.usecases.digest import set_weekly_digest
 from ra_console.web.current import current_actor
 from ra_console.web.formats import local_time
 from ra_console.web.spreadsheet import csv_lines
@@ -133,11 +135,31 @@ class DashboardView(GuardedIndexView):
             page.update(self._overall(session, runtime, now))
         elif actor.has_role("network_contact"):
             page["institutes"] = institute_figures(session, now, set(actor.institutes()))
+        if actor.has_role("network_contact") and actor.person_id is not None:
+            page["digest"] = session.get(Person, actor.person_id).weekly_digest
+            page["digest_form"] = FlaskForm()
         if actor.has_role("id_verifier"):
             page["identity"] = identity_checks_today(session, now, runtime.config["timezone"])
         views = {view.endpoint: view for view in self.admin._views}
         return self.render("console/dashboard.html", list_url=list_url, views=views,
                            value_label=value_label, **page)
+
+    @expose("/digest", methods=["POST"])
+    @requires_roles("network_contact")
+    def digest(self):
+        """A network contact orders or stops the weekly digest of their figures."""
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        wanted = request.form.get("weekly_digest")
+        if wanted not in ("on", "off"):
+            flash(_("Choose whether you want the weekly digest."), "error")
+            return redirect(url_for(".index"))
+        session = get_session()
+        set_weekly_digest(session, current_actor(), wanted == "on", str(get_locale()))
+        session.commit()
+        flash(_("You will receive the weekly digest by e-mail.") if wanted == "on"
+              else _("You will no longer receive the weekly digest."), "success")
+        return redirect(url_for(".index"))
 
     @expose("/export/institutes.csv")  # under /export/, like every list's CSV
     @requires_roles("ra_admin", "auditor")

@@ -122,4 +122,4 @@ class IdentityCheckView(GuardedModelView):
     column_default_sort = ("created_at", True)
     # hashes never leave the database: not shown, not exported
     column_details_exclude_list = ["code_hash", "document_number_hash"]
-    column_export_list = ["person_id", *column_list[1:]]
+    column_export_list = column_list  # the person by name, not by number

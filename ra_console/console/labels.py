@@ -90,6 +90,7 @@ VALUE_LABELS = {
         "mail.deactivated": lazy_gettext("E-mail: address deactivated"),
         "mail.offboarding": lazy_gettext("E-mail: revocation scheduled"),
         "mail.issuance_lost": lazy_gettext("Alert: certificate signed but not recorded"),
+        "mail.digest": lazy_gettext("Weekly digest to a network contact"),
         "directory.publish": lazy_gettext("Publish in the directory"),
         "directory.unpublish": lazy_gettext("Remove from the directory"),
     },
@@ -123,6 +124,8 @@ VALUE_LABELS = {
         "scim_client_created": lazy_gettext("SCIM client created"),
         "scim_token_rotated": lazy_gettext("SCIM token renewed"),
         "scim_client_deleted": lazy_gettext("SCIM client deleted"),
+        "digest_on": lazy_gettext("Weekly digest ordered"),
+        "digest_off": lazy_gettext("Weekly digest stopped"),
     },
     "job": {
         "drain_outbox": lazy_gettext("Outbox (mails, CA, directory)"),
@@ -134,6 +137,7 @@ VALUE_LABELS = {
         "refresh_crl": lazy_gettext("Renew the CRLs"),
         "reconcile_local_ca": lazy_gettext("Check the local CA's issuance records"),
         "send_ops_alerts": lazy_gettext("Alerts to RA admins (dead messages, silent runners, CRLs)"),
+        "send_weekly_digests": lazy_gettext("Weekly digests to network contacts"),
     },
     "template": {
         "request_received": lazy_gettext("Request received"), "request_approved": lazy_gettext("Request approved"),

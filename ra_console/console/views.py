@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, url_for
+from flask import flash, g, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
 from flask_babel import get_locale, gettext as _, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy.orm import defer, selectinload
-from wtforms import SelectChoice, SelectField
+from sqlmodel import select
 
 from ra_console.adapters import outbox
 from ra_console.console.base import GuardedModelView, GuardedView, readable_column, status_label
-from ra_console.console.faces import colon_serial, face_of
-from ra_console.console.labels import VALUE_LABELS, trigger_label, value_label
+from ra_console.console.faces import colon_serial, face_of, person_name
+from ra_console.console.labels import trigger_label, value_label
 from ra_console.console.name_search import NameTerms, count_and_page
 from ra_console.console.revoke_all import BulkRevokeMixin, RevocationForm, RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
@@ -26,7 +26,7 @@ from ra_console.usecases.certificates import revoke
 from ra_console.usecases.sessions import end_all_sessions
 from ra_console.web.current import current_actor
 from ra_console.web.messages import audit_message
-from ra_console.workflow import audit, workflows
+from ra_console.workflow import workflows
 from ra_console.workflow.audit import verify_chain
 
 
@@ -281,13 +281,6 @@ class InstituteView(GuardedModelView):
     form_columns = ["code", "name_de", "name_en"]
 
 
-class DomainView(GuardedModelView):
-    allow_create = allow_delete = True
-    column_list = ["domain", "institute_id"]
-    column_searchable_list = ["domain"]
-    form_columns = ["institute_id", "domain"]
-
-
 class PersonView(RevokeAllMixin, GuardedModelView):
     column_extra_row_actions = [
         LinkRowAction("fa fa-ban", "revoke-all/{row_id}", title=lazy_gettext("Revoke all certificates")),
@@ -314,32 +307,6 @@ class PersonView(RevokeAllMixin, GuardedModelView):
         flash(_("The selected people are signed out in every browser."), "success")
 
 
-class RoleView(GuardedModelView):
-    allow_create = allow_delete = True
-    column_list = ["person_id", "role", "institute_id"]
-    column_filters = ["role"]
-    form_columns = ["person_id", "role", "institute_id"]
-    # form_overrides, not form_choices: Flask-Admin builds form_choices as tuples, which
-    # WTForms 3.3 deprecates.
-    form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": [SelectChoice(r, VALUE_LABELS["role"][r]) for r in (
-        "network_contact", "id_verifier", "ra_admin", "auditor")]}}
-
-    def after_model_change(self, form, model, is_created):
-        self._audit("role_granted", model)
-
-    def after_model_delete(self, model):
-        self._audit("role_revoked", model)
-
-    def _audit(self, trigger, model):
-        actor = current_actor()
-        session = get_session()
-        audit.append_event(session, entity_type="role", entity_id=str(model.person_id),
-                           trigger=trigger, actor=actor.username, role="ra_admin", ip=actor.ip,
-                           data={"role": model.role, "institute_id": model.institute_id})
-        session.commit()
-
-
 class OutboxView(GuardedModelView):
     column_list = ["id", "kind", "state", "attempts", "next_attempt_at", "last_error",
                    "created_at", "done_at"]
@@ -360,6 +327,31 @@ class OutboxView(GuardedModelView):
         flash(_("Dead messages are queued again."), "success")
 
 
+def _audit_person(entity_type: str, entity_id: str) -> Person | None:
+    """The person a person's event (public id) or a role's event (person number) is about;
+    looked up once per page and record."""
+    cache = g.setdefault("audit_people", {})
+    key = (entity_type, entity_id)
+    if key not in cache:
+        session = get_session()
+        if entity_type == "role":
+            cache[key] = session.get(Person, int(entity_id)) if entity_id.isdigit() else None
+        else:
+            cache[key] = session.exec(select(Person).where(
+                Person.public_id == entity_id)).first()
+    return cache[key]
+
+
+def _audit_record(view, context, model, name):
+    """Events about a person or their roles name the person; the id stays in the export
+    and the details (and the search finds it)."""
+    if model.entity_type in ("person", "role"):
+        person = _audit_person(model.entity_type, model.entity_id)
+        if person is not None:
+            return person_name(person)
+    return model.entity_id
+
+
 class AuditView(GuardedModelView):
     write_roles = ()
     column_list = ["seq", "at", "entity_type", "entity_id", "trigger", "from_state",
@@ -370,7 +362,14 @@ class AuditView(GuardedModelView):
     list_template = "console/audit_list.html"
     column_formatters = {"entity_type": _value_of("entity_type"), "trigger": _audit_action,
                          "from_state": _audit_state, "to_state": _audit_state,
-                         "data": readable_column}
+                         "data": readable_column, "entity_id": _audit_record}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the export keeps the record's id (what the search and other tools match on)
+        self.column_formatters_export = {
+            name: formatter for name, formatter in self.column_formatters_export.items()
+            if name != "entity_id"}
 
 
 class AuditVerifyView(GuardedView):

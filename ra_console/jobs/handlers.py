@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import current_app
 from sqlmodel import Session, select
 
@@ -25,6 +27,8 @@ from ra_console.models import (
 )
 from ra_console.pki.certificates import SubjectSpec
 from ra_console.pki.keyring import short_fingerprint, suggested_file_name
+from ra_console.queries.addresses import idm_addresses
+from ra_console.queries.institute_figures import institute_figures
 from ra_console.usecases.issuance import apply_result
 
 # What prepare_ca_submit loaded for the batch (in the batch's session): its requests,
@@ -228,6 +232,45 @@ def handle_offboarding_mail(session: Session, message: OutboxMessage) -> None:
         "offboarding_notice", [lang] if lang else ["de", "en"], context))
 
 
+def _digest_rows(figures, now, zone: str) -> list[dict]:
+    rows = []
+    for f in figures:
+        since = f.waiting_since
+        if since is not None and since.tzinfo is None:  # SQLite: naive, UTC
+            since = since.replace(tzinfo=now.tzinfo)
+        rows.append({
+            "name_de": f.name_de, "name_en": f.name_en, "code": f.code,
+            "waiting": f.waiting, "unanswered_week": f.unanswered_week,
+            "waiting_since": since.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+            if since else "", "waiting_days": (now - since).days if since else 0,
+            "expiring_30": f.expiring_30, "expiring_60": f.expiring_60,
+            "revocations_scheduled": f.revocations_scheduled})
+    return rows
+
+
+def handle_digest_mail(session: Session, message: OutboxMessage) -> None:
+    """A network contact's weekly digest: counted now, with the start page's query, to
+    their IdM addresses in their language. Nothing when they opted out meanwhile."""
+    person = session.exec(select(Person).where(
+        Person.public_id == message.payload["person"])).first()
+    if person is None or not person.weekly_digest:
+        return
+    institutes = set(session.exec(select(RoleAssignment.institute_id).where(
+        RoleAssignment.person_id == person.id, RoleAssignment.role == "network_contact",
+        RoleAssignment.institute_id.is_not(None))).all())
+    if not institutes:
+        return  # no longer a network contact
+    runtime = _runtime()
+    now = runtime.now()
+    context = {"name": person.display_name, "week": message.payload["week"],
+               "institutes": _digest_rows(institute_figures(session, now, institutes), now,
+                                          runtime.config["timezone"]),
+               "link": _link("/console/")}
+    rendered = mail.render("weekly_digest", languages_for(person), context)
+    for address in idm_addresses(session, person.id):
+        mail.deliver(address, rendered)
+
+
 def handle_directory_publish(session: Session, message: OutboxMessage) -> None:
     cert = _certificate(session, message)
     if cert.status != "issued":  # revoked or expired before it got there
@@ -258,6 +301,7 @@ HANDLERS = {
     "mail": handle_mail,
     "mail.challenge": handle_challenge_mail,
     "mail.deactivated": handle_deactivated_mail,
+    "mail.digest": handle_digest_mail,
 }
 
 # Handled in batches, one transaction each (adapters/outbox.drain): the issuance pipeline.

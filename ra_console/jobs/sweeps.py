@@ -19,6 +19,7 @@ from ra_console.adapters.settings import safe_mode
 from ra_console.core.db import is_sqlite
 from ra_console.core.logs import new_request_id, request_id
 from ra_console.jobs.alerts import send_ops_alerts
+from ra_console.jobs.digest import send_weekly_digests
 from ra_console.jobs.handlers import BATCHED, HANDLERS, PREPARE
 from ra_console.jobs.lifecycle import offboard_certificates, send_expiry_reminders
 from ra_console.models import Certificate, IdentityCheck, Setting
@@ -145,6 +146,7 @@ SWEEPS = {
     "refresh_crl": refresh_crl,
     "expire_identities": expire_identities,
     "send_ops_alerts": send_ops_alerts,
+    "send_weekly_digests": send_weekly_digests,
 }
 
 

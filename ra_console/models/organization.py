@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
 from ra_console.models._types import public_id_field, text, timestamp, utcnow
 
@@ -25,6 +25,9 @@ class InstituteDomain(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     institute_id: int = Field(foreign_key="institute.id", index=True)
     domain: str = text(253, unique=True)
+    # for the console's list: the institute by its name, not its number
+    institute: Institute = Relationship(sa_relationship_kwargs={
+        "lazy": "selectin", "viewonly": True})
 
 
 class Person(SQLModel, table=True):
@@ -60,6 +63,9 @@ class Person(SQLModel, table=True):
     # When the IdM removed the person (SCIM DELETE): kept for the certificates and the
     # audit trail, inactive, and no longer a SCIM resource.
     idm_removed_at: Optional[datetime] = timestamp(default=None, nullable=True)
+    # A network contact's choice (console start page): the weekly digest of their
+    # institutes' figures by mail (jobs/digest.py).
+    weekly_digest: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
     @property
     def display_name(self) -> str:
@@ -79,3 +85,9 @@ class RoleAssignment(SQLModel, table=True):
     # "console" (granted by an RA admin) or "sso" (mapped from sign-in attributes; removed
     # again when the attribute goes away).
     source: str = text(16, default="console")
+    # for the console's list: who and where by name, not by number (institute: None for
+    # the global roles)
+    person: Person = Relationship(sa_relationship_kwargs={
+        "lazy": "selectin", "viewonly": True})
+    institute: Institute = Relationship(sa_relationship_kwargs={
+        "lazy": "selectin", "viewonly": True})

@@ -28,6 +28,11 @@ def _idm_addresses(session: Session, person_id: int) -> list[str]:
         Mailbox.status == "verified")).all())
 
 
+def idm_addresses(session: Session, person_id: int) -> list[str]:
+    """The person's confirmed addresses from the IdM: where mail about their work goes."""
+    return sorted(_idm_addresses(session, person_id))
+
+
 def deactivation_recipients(session: Session, mailbox: Mailbox) -> list[tuple[str, str | None]]:
     """(address, language) for the person (IdM addresses, else the row's primary) and for
     every network contact of the row's institute."""

@@ -235,7 +235,8 @@ def test_role_grant_is_audited(browser, runtime):
     with runtime.session() as s:
         max_id = s.exec(select(Person).where(Person.username == "max")).one().id
     browser.login("admin")
-    response = browser.submit("/console/roles/new/", {"person_id": str(max_id),
+    # the form takes the user name, not the person's number
+    response = browser.submit("/console/roles/new/", {"person_id": "max",
                                                       "role": "auditor", "institute_id": ""})
     assert response.status_code == 302
     with runtime.session() as s:

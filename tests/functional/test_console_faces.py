@@ -212,3 +212,49 @@ def test_functional_mailbox_says_it_waits_for_the_name_approval(browser, runtime
     assert 'id="name-approval-pending"' not in page and 'id="action-send_challenge"' in page
     listing = browser.get("/console/mailboxes/").get_data(as_text=True)
     assert "display name waits" not in listing
+
+
+def test_roles_and_domains_name_people_and_institutes(browser, runtime):
+    """The roles list, its details and its export show the person's name and address and
+    the institute's name, never their numbers; the form takes a user name."""
+    from ra_console.models import Person, RoleAssignment
+
+    browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    browser.login("admin")
+    page = browser.get("/console/roles/").get_data(as_text=True)
+    table = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page[page.index("<table"):]))
+    assert "Nora Netz (nk-itc) nora.netz@uni.example.org Netzwerkkontakt ITC" in table
+    assert "Arne Admin (admin) arne.admin@uni.example.org RA-Admin" in table
+    with runtime.session() as s:
+        nora = s.exec(select(Person).where(Person.username == "nk-itc")).one()
+        role = s.exec(select(RoleAssignment).where(RoleAssignment.person_id == nora.id)).one()
+    details = browser.get(f"/console/roles/details/?id={role.id}").get_data(as_text=True)
+    assert "Nora Netz (nk-itc)" in details and "nora.netz@uni.example.org" in details
+    export = browser.get("/console/roles/export/csv/").get_data(as_text=True)
+    assert "Nora Netz (nk-itc),nora.netz@uni.example.org,Netzwerkkontakt,ITC – " in export
+    assert not re.search(rf"^{nora.id},", export, re.M)
+    domains = browser.get("/console/domains/").get_data(as_text=True)
+    assert re.search(r"physik\.uni\.example\.org\s*</td>\s*<td[^>]*>\s*PHYS – ", domains)
+
+    form = browser.get("/console/roles/new/").get_data(as_text=True)
+    assert "Benutzerkennung der Person" in form and ">ITC – " in form
+    refused = browser.submit("/console/roles/new/", {"person_id": "nobody", "role": "auditor",
+                                                     "institute_id": ""})
+    assert refused.status_code == 200
+    assert "Niemand hat die Benutzerkennung „nobody“." in refused.get_data(as_text=True)
+
+
+def test_audit_list_names_the_person_of_role_and_person_events(browser, runtime):
+    """A role granted to max: the audit list names him, the export keeps his number."""
+    from ra_console.models import Person
+
+    browser.login("admin")
+    assert browser.submit("/console/roles/new/", {"person_id": "max", "role": "auditor",
+                                                  "institute_id": ""}).status_code == 302
+    with runtime.session() as s:
+        max_id = s.exec(select(Person).where(Person.username == "max")).one().id
+    page = browser.get("/console/audit/?flt0_trigger_equals=role_granted").get_data(as_text=True)
+    cell = re.search(r'<td class="col-entity_id">\s*(.*?)\s*</td>', page, re.S)
+    assert cell and cell.group(1) == "Max Muster (max)"
+    export = browser.get("/console/audit/export/csv/").get_data(as_text=True)
+    assert re.search(rf",{max_id},", export)

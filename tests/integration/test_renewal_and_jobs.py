@@ -217,5 +217,6 @@ def test_lifecycle_sweeps_run_on_their_own_interval(app, runtime):
     intervals = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
     assert set(intervals) == set(SWEEPS)
     assert {name for name, seconds in intervals.items() if seconds == 300} == {
-        "send_expiry_reminders", "offboard_certificates", "expire_identities"}
+        "send_expiry_reminders", "offboard_certificates", "expire_identities",
+        "send_weekly_digests"}
     assert intervals["drain_outbox"] == intervals["expire_certificates"] == 5

@@ -28,10 +28,16 @@ CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
            # operations alerts: outbox_dead, runner_silent, crl_expiring
            "id": 17, "attempts": 8, "error": "SMTPServerDisconnected", "runner": "ra1:4242",
            "seen": "2026-11-02 08:40 UTC", "minutes": 20, "crl": "issuing.crl",
-           "next_update": "2026-11-04 09:00 UTC", "hours": 48}
+           "next_update": "2026-11-04 09:00 UTC", "hours": 48,
+           # weekly_digest (network contacts)
+           "week": "2026-W49", "institutes": [{
+               "name_de": "Physik", "name_en": "Physics", "code": "PHYS", "waiting": 2,
+               "waiting_since": "2026-11-20 09:00", "waiting_days": 9, "unanswered_week": 1,
+               "expiring_30": 3, "expiring_60": 4, "revocations_scheduled": 1}]}
 # alerts to the RA admins about many people at once: no one address in the subject
 ADMIN_ALERTS = {"sign_in_refused": "email, surname", "removals_paused": "40",
-                "outbox_dead": "17", "runner_silent": "ra1:4242", "crl_expiring": "48"}
+                "outbox_dead": "17", "runner_silent": "ra1:4242", "crl_expiring": "48",
+                "weekly_digest": "2026-W49"}
 
 
 @pytest.mark.parametrize("name", template_names())
