@@ -184,7 +184,7 @@ def make_config(tmp_path: Path, db_url: str, ca_dir: Path, **overrides) -> dict:
         "mail.signing_key": str(ca_dir.parent / "mail-signer.key"),
         # tests sign in many times a minute; tests/functional/test_limits.py sets limits
         "limits.sign_in": "", "limits.redeem": "", "limits.challenge_per_user": "",
-        "limits.challenge_per_row": "", "limits.identity_code": "", "limits.revoke_by_key": "",
+        "limits.challenge_per_row": "", "limits.identity_code": "", "limits.revoke_by_key": "", "limits.problem_report": "",
         # statement counts must not depend on how long a test runs (a TTL that runs out
         # mid-test adds a query); tests of the refresh set their own TTL or clock
         "settings_cache_seconds": 3600,

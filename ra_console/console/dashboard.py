@@ -15,8 +15,9 @@ from sqlmodel import select
 
 from ra_console.console.base import GuardedIndexView, requires_roles
 from ra_console.console.labels import value_label
+from ra_console.console.problem_reports import time_left
 from ra_console.core.db import get_session
-from ra_console.models import Certificate, IdentityCheck, OutboxMessage, Setting
+from ra_console.models import Certificate, IdentityCheck, OutboxMessage, ProblemReport, Setting
 from ra_console.queries.institute_figures import institute_figures
 from ra_console.web.current import current_actor
 from ra_console.web.formats import local_time
@@ -133,6 +134,10 @@ class DashboardView(GuardedIndexView):
             page.update(self._overall(session, runtime, now))
         elif actor.has_role("network_contact"):
             page["institutes"] = institute_figures(session, now, set(actor.institutes()))
+        if page["operations"]:  # not cached: the clock of each case is the point
+            page["reports"] = [(r, time_left(r.due_at, now)) for r in session.exec(
+                select(ProblemReport).where(ProblemReport.status == "open")
+                .order_by(ProblemReport.due_at))]
         if actor.has_role("id_verifier"):
             page["identity"] = identity_checks_today(session, now, runtime.config["timezone"])
         views = {view.endpoint: view for view in self.admin._views}

@@ -90,7 +90,8 @@ class Leadership:
 
 
 # Sweeps over the whole data set whose deadlines are days: jobs.lifecycle_interval_seconds.
-LIFECYCLE_SWEEPS = ("send_expiry_reminders", "offboard_certificates", "expire_identities")
+LIFECYCLE_SWEEPS = ("send_expiry_reminders", "offboard_certificates", "expire_identities",
+                    "remind_problem_reports")
 
 
 def _heartbeat(runtime, runner: str, leadership: Leadership):
