@@ -197,3 +197,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def open_problem_report(runtime, cert_id: int, kind: str = "key_compromise") -> int:
+    """A problem report about certificate `cert_id`, as the public form opens it; its id."""
+    from ra_console.models import Certificate
+    from ra_console.usecases.problem_reports import ReportInput, open_report
+
+    with runtime.session() as s:
+        cert = s.get(Certificate, cert_id)
+        report = open_report(s, runtime, ReportInput(
+            serial=cert.serial, certificate_file=b"", email="finder@example.net", kind=kind,
+            description="Found the key on a paste site.", lang="en"), "127.0.0.1")
+        s.commit()
+        return report.id

@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from ra_console.console.base import GuardedIndexView, requires_roles
+from ra_console.console.faces import colon_serial
 from ra_console.console.labels import value_label
 from ra_console.console.problem_reports import time_left
 from ra_console.core.db import get_session
@@ -135,7 +136,7 @@ class DashboardView(GuardedIndexView):
         elif actor.has_role("network_contact"):
             page["institutes"] = institute_figures(session, now, set(actor.institutes()))
         if page["operations"]:  # not cached: the clock of each case is the point
-            page["reports"] = [(r, time_left(r.due_at, now)) for r in session.exec(
+            page["reports"] = [(r, colon_serial(r.serial), time_left(r.due_at, now)) for r in session.exec(
                 select(ProblemReport).where(ProblemReport.status == "open")
                 .order_by(ProblemReport.due_at))]
         if actor.has_role("id_verifier"):
