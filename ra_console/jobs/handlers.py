@@ -234,7 +234,7 @@ def handle_problem_report_mail(session: Session, message: OutboxMessage) -> None
                "reported": report.created_at.strftime("%Y-%m-%d %H:%M UTC"),
                "addresses": ", ".join(cert.addresses),
                "revoked": cert.status == "revoked", "reason": cert.revocation_reason or "",
-               "link": _link("/certificates")}
+               "link": _link("/pki/problem-report" if to == "reporter" else "/certificates")}
     if to == "reporter":
         recipient, languages = report.reporter_email, [report.reporter_lang]
     else:

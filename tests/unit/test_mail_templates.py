@@ -27,10 +27,14 @@ CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
            # operations alerts: outbox_dead, runner_silent, crl_expiring
            "id": 17, "attempts": 8, "error": "SMTPServerDisconnected", "runner": "ra1:4242",
            "seen": "2026-11-02 08:40 UTC", "minutes": 20, "crl": "issuing.crl",
-           "next_update": "2026-11-04 09:00 UTC", "hours": 48}
+           "next_update": "2026-11-04 09:00 UTC", "hours": 48,
+           # problem reports: reminder to the RA admins, conclusion to reporter and holder
+           "due": "2026-11-03 09:00 UTC", "to": "reporter", "reported": "2026-11-02 09:00 UTC",
+           "conclusion": "The key was published; revoked.", "revoked": True}
 # alerts to the RA admins about many people at once: no one address in the subject
 ADMIN_ALERTS = {"sign_in_refused": "email, surname", "removals_paused": "40",
-                "outbox_dead": "17", "runner_silent": "ra1:4242", "crl_expiring": "48"}
+                "outbox_dead": "17", "runner_silent": "ra1:4242", "crl_expiring": "48",
+                "problem_report_reminder": "1a2b", "problem_report_conclusion": "1a2b"}
 
 
 @pytest.mark.parametrize("name", template_names())
@@ -51,3 +55,10 @@ def test_both_languages_when_unknown():
 def test_missing_variable_is_an_error():
     with pytest.raises(UndefinedError):
         render("certificate_revoked", ["en"], {k: v for k, v in CONTEXT.items() if k != "serial"})
+
+
+@pytest.mark.parametrize("to", ["reporter", "subscriber"])
+def test_problem_report_conclusion_speaks_to_each_recipient(to):
+    mail = render("problem_report_conclusion", ["de"], {**CONTEXT, "to": to, "revoked": False})
+    assert ("haben Sie ein Problem" in mail.body) == (to == "reporter")
+    assert "Das Zertifikat wurde nicht widerrufen." in mail.body
