@@ -73,7 +73,7 @@ def test_report_runs_to_its_conclusion_within_the_clock(browser, cert, runtime, 
         report = s.exec(select(ProblemReport)).one()
     assert (report.status, report.certificate_id, report.kind) == ("open", cert.id,
                                                                   "key_compromise")
-    assert _events(runtime, report.public_id) == [("create", "user")]
+    assert _events(runtime, report.public_id) == [("create", "anonymous")]
 
     browser.login("admin")
     listing = browser.get("/console/problem_reports/").get_data(as_text=True)
@@ -121,7 +121,7 @@ def test_report_runs_to_its_conclusion_within_the_clock(browser, cert, runtime, 
         assert (closed.status, closed.conclusion, closed.closed_by) == (
             "closed", conclusion, "admin")
     assert _events(runtime, report.public_id) == [
-        ("create", "user"), ("remind", "system"), ("remind", "system"),
+        ("create", "anonymous"), ("remind", "system"), ("remind", "system"),
         ("revoke_certificate", "ra_admin"), ("close", "ra_admin")]
     with runtime.session() as s:
         data = [{k: v for k, v in e.data.items() if k != "request_id"} for e in s.exec(
