@@ -1,4 +1,5 @@
-"""Problem reports in Chromium: the public form (also with a refusal) and the console's list,
+"""Problem reports in Chromium: the public form (also with a refusal), the revocation page
+with its .p12 way, and the console's list,
 case page and overview fit 1280 and 1024 px in German and English, nothing scrolls
 sideways. Screenshots go to $RA_SCREENSHOTS when that variable names a folder."""
 
@@ -38,6 +39,11 @@ def test_pages_fit_in_both_languages(chromium, live_server, app, issue_directly,
     assert page.input_value("#description") == "Text that stays"
     wider["refused"] = page.evaluate(WIDER)
     _shot(page, f"problem-report-refused-{lang}-{width}")
+
+    page.goto(f"{live_server}/pki/revoke")  # with the .p12 way next to the .json one
+    assert page.locator("#possession-p12").is_visible()
+    wider["revoke"] = page.evaluate(WIDER)
+    _shot(page, f"revoke-by-key-{lang}-{width}")
 
     page.goto(f"{live_server}/login")
     page.click("form:has(input[name='username'][value='admin']) button")

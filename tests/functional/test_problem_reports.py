@@ -209,3 +209,21 @@ def test_auditor_reads_other_roles_are_refused(browser, cert, runtime):
 def test_linked_from_the_public_pages_and_the_pki_index(browser):
     assert f'href="{FORM}"' in browser.get("/login").get_data(as_text=True)
     assert f'href="{FORM}"' in browser.get("/pki/").get_data(as_text=True)
+
+
+def test_overdue_cases_say_so_and_closed_ones_stop_the_clock(browser, cert, runtime, clock):
+    _report(browser, serial=cert.serial, kind="wrong_data")
+    with runtime.session() as s:
+        report = s.exec(select(ProblemReport)).one()
+    clock.advance(hours=25, minutes=30)
+    browser.login("admin")
+    assert "overdue by 1 h 30 min" in browser.get("/console/problem_reports/").get_data(
+        as_text=True)
+    actions = f"/console/problem_reports/actions/{report.id}"
+    browser.submit(actions, {"conclusion": "The data is correct.", "confirmed": "y"},
+                   action=f"/console/problem_reports/fire/{report.id}/close")
+    listing = browser.get("/console/problem_reports/").get_data(as_text=True)
+    assert "overdue" not in listing and ">closed<" in listing.replace("\n", "").replace(" ", "")
+    assert 'id="no-open-reports"' in browser.get("/console/").get_data(as_text=True)
+    with runtime.session() as s:
+        assert s.get(Certificate, cert.id).status == "issued"  # closed without revoking
