@@ -24,6 +24,7 @@ from ra_console.portal.views import bp as portal_bp
 from ra_console.public import health, metrics
 from ra_console.public.demo_mail import bp as demo_bp
 from ra_console.public.pki import bp as pki_bp
+from ra_console.public.problem_report import bp as problem_report_bp
 from ra_console.public.revoke import bp as revoke_bp
 from ra_console.scim.views import bp as scim_bp
 from ra_console.signin import oidc
@@ -97,6 +98,7 @@ def create_app(overrides: dict[str, Any] | None = None, runtime: Runtime | None 
     app.register_blueprint(tokens_bp)
     app.register_blueprint(pki_bp)
     app.register_blueprint(revoke_bp)
+    app.register_blueprint(problem_report_bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(scim_bp)
     csrf.exempt(scim_bp)  # bearer tokens only: a browser's cookies never authenticate SCIM

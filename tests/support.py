@@ -184,7 +184,7 @@ def make_config(tmp_path: Path, db_url: str, ca_dir: Path, **overrides) -> dict:
         "mail.signing_key": str(ca_dir.parent / "mail-signer.key"),
         # tests sign in many times a minute; tests/functional/test_limits.py sets limits
         "limits.sign_in": "", "limits.redeem": "", "limits.challenge_per_user": "",
-        "limits.challenge_per_row": "", "limits.identity_code": "", "limits.revoke_by_key": "",
+        "limits.challenge_per_row": "", "limits.identity_code": "", "limits.revoke_by_key": "", "limits.problem_report": "",
         # statement counts must not depend on how long a test runs (a TTL that runs out
         # mid-test adds a query); tests of the refresh set their own TTL or clock
         "settings_cache_seconds": 3600,
@@ -200,3 +200,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def open_problem_report(runtime, cert_id: int, kind: str = "key_compromise") -> int:
+    """A problem report about certificate `cert_id`, as the public form opens it; its id."""
+    from ra_console.models import Certificate
+    from ra_console.usecases.problem_reports import ReportInput, open_report
+
+    with runtime.session() as s:
+        cert = s.get(Certificate, cert_id)
+        report = open_report(s, runtime, ReportInput(
+            serial=cert.serial, certificate_file=b"", email="finder@example.net", kind=kind,
+            description="Found the key on a paste site.", lang="en"), "127.0.0.1")
+        s.commit()
+        return report.id

@@ -14,6 +14,7 @@ from ra_console.console.csv_import import CsvImportView
 from ra_console.console.dashboard import DashboardView
 from ra_console.console.identity import IdentityCheckView, IdentityDeskView
 from ra_console.console.mailboxes import MailboxView, NameApprovalView
+from ra_console.console.problem_reports import ProblemReportView
 from ra_console.console.roles import DomainView, RoleView
 from ra_console.console.scim_clients import ScimClientsView
 from ra_console.console.settings import SettingsView
@@ -35,6 +36,7 @@ from ra_console.models import (
     Mailbox,
     OutboxMessage,
     Person,
+    ProblemReport,
     RoleAssignment,
 )
 from ra_console.web.redirects import local_target
@@ -94,6 +96,8 @@ def init_console(app: Flask, runtime) -> Admin:
                                 category=lazy_gettext("Approvals"), endpoint="approvals"))
     admin.add_view(NameApprovalView(Mailbox, session, name=lazy_gettext("Names of functional mailboxes"),
                                     category=lazy_gettext("Approvals"), endpoint="name_approvals"))
+    admin.add_view(ProblemReportView(ProblemReport, session, name=lazy_gettext("Problem reports"),
+                                     endpoint="problem_reports"))
     admin.add_view(IdentityDeskView(name=lazy_gettext("Identity check"), endpoint="identity_desk",
                                     url="/console/identity-desk"))
     admin.add_view(IdentityCheckView(IdentityCheck, session, name=lazy_gettext("Identity checks"),

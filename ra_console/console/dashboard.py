@@ -15,9 +15,18 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from ra_console.console.base import GuardedIndexView, requires_roles
+from ra_console.console.faces import colon_serial
 from ra_console.console.labels import value_label
+from ra_console.console.problem_reports import time_left
 from ra_console.core.db import get_session
-from ra_console.models import Certificate, IdentityCheck, OutboxMessage, Person, Setting
+from ra_console.models import (
+    Certificate,
+    IdentityCheck,
+    OutboxMessage,
+    Person,
+    ProblemReport,
+    Setting,
+)
 from ra_console.queries.institute_figures import institute_figures
 from ra_console.usecases.digest import set_weekly_digest
 from ra_console.web.current import current_actor
@@ -138,6 +147,10 @@ class DashboardView(GuardedIndexView):
         if actor.has_role("network_contact") and actor.person_id is not None:
             page["digest"] = session.get(Person, actor.person_id).weekly_digest
             page["digest_form"] = FlaskForm()
+        if page["operations"]:  # not cached: the clock of each case is the point
+            page["reports"] = [(r, colon_serial(r.serial), time_left(r.due_at, now)) for r in session.exec(
+                select(ProblemReport).where(ProblemReport.status == "open")
+                .order_by(ProblemReport.due_at))]
         if actor.has_role("id_verifier"):
             page["identity"] = identity_checks_today(session, now, runtime.config["timezone"])
         views = {view.endpoint: view for view in self.admin._views}

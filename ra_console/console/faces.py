@@ -15,6 +15,7 @@ from ra_console.models import (
     Mailbox,
     OutboxMessage,
     Person,
+    ProblemReport,
 )
 from ra_console.web.formats import local_date
 
@@ -68,6 +69,9 @@ def face_of(row) -> str:
         return row.domain
     if isinstance(row, OutboxMessage):
         return _("%(kind)s, no. %(id)s", kind=value_label("outbox_kind", row.kind), id=row.id)
+    if isinstance(row, ProblemReport):
+        return _("Problem report about the certificate %(serial)s of %(date)s",
+                 serial=colon_serial(row.serial), date=local_date(row.created_at))
     if isinstance(row, AuditEvent):
         return _("Audit event no. %(id)s", id=row.seq)
     return _("Record no. %(id)s", id=getattr(row, "id", ""))

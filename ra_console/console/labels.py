@@ -49,6 +49,14 @@ COLUMN_LABELS = {
     "document_number_last": lazy_gettext("Document number (last digits)"),
     "document_expiry": lazy_gettext("Document valid until"), "valid_until": lazy_gettext("Valid until"),
     "reject_reason": lazy_gettext("Reason for rejection"),
+    # problem reports
+    "certificate_id": lazy_gettext("Certificate"), "description": lazy_gettext("Description"),
+    "reporter_email": lazy_gettext("Reported by (e-mail)"), "reporter_lang": lazy_gettext("Reporter's language"),
+    "due_at": lazy_gettext("Act by"), "time_left": lazy_gettext("Time left"),
+    "closed_at": lazy_gettext("Closed"), "closed_by": lazy_gettext("Closed by"),
+    "conclusion": lazy_gettext("Conclusion"), "step": lazy_gettext("Reminder"),
+    "reason": lazy_gettext("Reason"), "report": lazy_gettext("Problem report"),
+    "hours": lazy_gettext("Hours left"), "due": lazy_gettext("Act by"),
     # outbox
     "payload": lazy_gettext("Content"), "template": lazy_gettext("Message"), "certificate": lazy_gettext("Certificate"),
     "mailbox": lazy_gettext("Mailbox"), "challenge": lazy_gettext("Challenge"), "to": lazy_gettext("To"),
@@ -75,7 +83,10 @@ VALUE_LABELS = {
         "id_verifier": lazy_gettext("Identity verification"), "ra_admin": lazy_gettext("RA admin"),
         "auditor": lazy_gettext("Auditor"), "system": lazy_gettext("System"), "anonymous": lazy_gettext("Not signed in"),
     },
-    "kind": {"personal": lazy_gettext("Personal"), "functional": lazy_gettext("Functional mailbox")},
+    "kind": {"personal": lazy_gettext("Personal"), "functional": lazy_gettext("Functional mailbox"),
+             # problem reports (ra_console/usecases/problem_reports.py KINDS)
+             "key_compromise": lazy_gettext("Key compromise"), "misuse": lazy_gettext("Misuse"),
+             "wrong_data": lazy_gettext("Wrong data in the certificate"), "other": lazy_gettext("Other problem")},
     "source": {"idm": lazy_gettext("Identity management"), "institute": lazy_gettext("Institute"),
                "console": lazy_gettext("Console"), "sso": lazy_gettext("Single sign-on")},
     "origin": {"browser": lazy_gettext("In the browser"), "upload": lazy_gettext("Uploaded CSR")},
@@ -91,6 +102,7 @@ VALUE_LABELS = {
         "mail.offboarding": lazy_gettext("E-mail: revocation scheduled"),
         "mail.issuance_lost": lazy_gettext("Alert: certificate signed but not recorded"),
         "mail.digest": lazy_gettext("Weekly digest to a network contact"),
+        "mail.problem_report": lazy_gettext("E-mail: conclusion of a problem report"),
         "directory.publish": lazy_gettext("Publish in the directory"),
         "directory.unpublish": lazy_gettext("Remove from the directory"),
     },
@@ -100,7 +112,7 @@ VALUE_LABELS = {
         "identity": lazy_gettext("Identity check"), "person": lazy_gettext("Person"), "role": lazy_gettext("Role"),
         "setting": lazy_gettext("Setting"), "export": lazy_gettext("Export"),
         "api_token": lazy_gettext("API token"), "scim_client": lazy_gettext("SCIM client"),
-        "audit": lazy_gettext("Audit log"),
+        "audit": lazy_gettext("Audit log"), "problem_report": lazy_gettext("Problem report"),
     },
     # audit events that are not workflow transitions (those have labels in workflows/)
     "trigger": {
@@ -138,12 +150,15 @@ VALUE_LABELS = {
         "reconcile_local_ca": lazy_gettext("Check the local CA's issuance records"),
         "send_ops_alerts": lazy_gettext("Alerts to RA admins (dead messages, silent runners, CRLs)"),
         "send_weekly_digests": lazy_gettext("Weekly digests to network contacts"),
+        "remind_problem_reports": lazy_gettext("Reminders of open problem reports"),
     },
     "template": {
         "request_received": lazy_gettext("Request received"), "request_approved": lazy_gettext("Request approved"),
         "request_rejected": lazy_gettext("Request rejected"), "certificate_issued": lazy_gettext("Certificate issued"),
         "certificate_revoked": lazy_gettext("Certificate revoked"),
         "expiry_reminder": lazy_gettext("Expiry reminder"),
+        "problem_report_reminder": lazy_gettext("Reminder: open problem report"),
+        "problem_report_conclusion": lazy_gettext("Conclusion of a problem report"),
     },
     # RFC 5280 reasons the S/MIME BR allow (SBR §7.2.2); pki/revocation.py REASON_FLAGS
     "revocation_reason": {

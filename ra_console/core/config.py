@@ -40,6 +40,7 @@ POSITIVE = {
     "jobs.batch_size", "jobs.max_attempts", "jobs.backoff_seconds", "max_upload_bytes",
     "auth.oidc_timeout_seconds", "health.runner_silent_seconds", "health.crl_warning_hours",
     "alerts.runner_silent_minutes", "alerts.crl_expiry_hours",
+    "problem_reports.response_hours",
     "harica.timeout_seconds", "sectigo.timeout_seconds", "directory.timeout_seconds",
 }
 

@@ -23,6 +23,7 @@ from ra_console.models import (
     MailboxAddress,
     OutboxMessage,
     Person,
+    ProblemReport,
     RoleAssignment,
 )
 from ra_console.pki.certificates import SubjectSpec
@@ -289,7 +290,27 @@ def handle_directory_unpublish(session: Session, message: OutboxMessage) -> None
     cert.directory_state, cert.directory_dn = "removed", dn or cert.directory_dn
 
 
+def handle_problem_report_mail(session: Session, message: OutboxMessage) -> None:
+    """A problem report's conclusion: to the reporter (in the form's language) or to the
+    certificate's holder (their language), signed like every mail."""
+    report = session.exec(select(ProblemReport).where(
+        ProblemReport.public_id == message.payload["report"])).one()
+    cert = session.get(Certificate, report.certificate_id)
+    to = message.payload["to"]
+    context = {"to": to, "serial": report.serial, "conclusion": report.conclusion or "",
+               "reported": report.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+               "addresses": ", ".join(cert.addresses),
+               "revoked": cert.status == "revoked", "reason": cert.revocation_reason or "",
+               "link": _link("/pki/problem-report" if to == "reporter" else "/certificates")}
+    if to == "reporter":
+        recipient, languages = report.reporter_email, [report.reporter_lang]
+    else:
+        recipient, languages = cert.addresses[0], languages_for(session.get(Person, cert.person_id))
+    mail.deliver(recipient, mail.render("problem_report_conclusion", languages, context))
+
+
 HANDLERS = {
+    "mail.problem_report": handle_problem_report_mail,
     "mail.alert": handle_alert_mail,
     "mail.issuance_lost": handle_issuance_lost_mail,
     "mail.admin_alert": handle_admin_alert,

@@ -91,7 +91,7 @@ class Leadership:
 
 # Sweeps over the whole data set whose deadlines are days: jobs.lifecycle_interval_seconds.
 LIFECYCLE_SWEEPS = ("send_expiry_reminders", "offboard_certificates", "expire_identities",
-                    "send_weekly_digests")
+                    "send_weekly_digests", "remind_problem_reports")
 
 
 def _heartbeat(runtime, runner: str, leadership: Leadership):

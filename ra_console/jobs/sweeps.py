@@ -22,8 +22,9 @@ from ra_console.jobs.alerts import send_ops_alerts
 from ra_console.jobs.digest import send_weekly_digests
 from ra_console.jobs.handlers import BATCHED, HANDLERS, PREPARE
 from ra_console.jobs.lifecycle import offboard_certificates, send_expiry_reminders
-from ra_console.models import Certificate, IdentityCheck, Setting
+from ra_console.models import Certificate, IdentityCheck, ProblemReport, Setting
 from ra_console.pki import revocation
+from ra_console.usecases import problem_reports
 from ra_console.usecases.issuance import apply_result, expire_certificate, expire_identity_check
 from ra_console.usecases.local_ca import reconcile_issuance
 from ra_console.workflow.audit import chained_at_commit
@@ -136,6 +137,23 @@ def reconcile_local_ca(runtime) -> int:
     return result.completed + len(result.lost)
 
 
+def remind_problem_reports(runtime) -> int:
+    """Reminders to the RA admins of open problem reports at 12 h and 2 h left."""
+    now = runtime.now()
+    with runtime.session() as session:
+        ids = problem_reports.open_reports_due(session, now)
+    queued = 0
+    for report_id in ids:
+        with runtime.session() as session:
+            try:
+                queued += problem_reports.remind_if_due(
+                    session, session.get(ProblemReport, report_id), now)
+                session.commit()
+            except WorkflowError:  # closed meanwhile
+                session.rollback()
+    return queued
+
+
 SWEEPS = {
     "reconcile_local_ca": reconcile_local_ca,
     "drain_outbox": drain_outbox,
@@ -147,6 +165,7 @@ SWEEPS = {
     "expire_identities": expire_identities,
     "send_ops_alerts": send_ops_alerts,
     "send_weekly_digests": send_weekly_digests,
+    "remind_problem_reports": remind_problem_reports,
 }
 
 

@@ -9,12 +9,13 @@ from ra_console.models.identity import IdentityCheck
 from ra_console.models.mailbox import Mailbox, MailboxAddress
 from ra_console.models.organization import Institute, InstituteDomain, Person, RoleAssignment
 from ra_console.models.outbox import OutboxMessage
+from ra_console.models.problem_report import ProblemReport
 from ra_console.models.runner import RunnerHeartbeat
 from ra_console.models.scim import ScimClient
 from ra_console.models.setting import Setting
 
 __all__ = [
     "ApiToken", "AuditEvent", "AuditHead", "Certificate", "CertificateName", "Challenge", "IdentityCheck", "Institute",
-    "InstituteDomain", "Mailbox", "MailboxAddress", "OutboxMessage", "Person",
+    "InstituteDomain", "Mailbox", "MailboxAddress", "OutboxMessage", "Person", "ProblemReport",
     "RoleAssignment", "RunnerHeartbeat", "ScimClient", "Setting",
 ]

@@ -53,6 +53,14 @@ def _signature() -> bytes:
 def _texts() -> dict[str, str]:
     return {**request_file_texts(),
             "signing": _("Signing the challenge with your private key …"),
+            "p12_choose": _("Please choose your .p12 file."),
+            "p12_password_missing": _("Please enter the password of the .p12 file."),
+            "p12_wrong_password": _("Wrong password for the .p12 file."),
+            "p12_damaged": _("This is not a .p12 file, or it is damaged."),
+            "p12_no_key": _("This .p12 file holds no private key."),
+            "p12_unsupported": _(
+                "The private key in this .p12 file is encrypted with a method this page does "
+                "not read (such as RC2 from old exports). Use the openssl way below."),
             "failed": _("Something went wrong: %(detail)s.", detail="{detail}")}
 
 

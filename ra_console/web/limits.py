@@ -36,6 +36,7 @@ RULES = {
     "challenge": (("limits.challenge_per_user", "user"), ("limits.challenge_per_row", "target")),
     "identity_code": (("limits.identity_code", "user"),),
     "revoke_by_key": (("limits.revoke_by_key", "address"),),  # nobody is signed in
+    "problem_report": (("limits.problem_report", "address"),),  # anyone may report
 }
 # workflow effects that are one of those operations: every trigger with the effect counts
 EFFECT_OPERATIONS = {"send_challenges": "challenge"}

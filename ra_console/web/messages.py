@@ -18,7 +18,8 @@ def _field(p: dict) -> str:
         "legal_surname": _("The legal surname"),
         "document_issuer": _("The issuing authority"),
         "document_number": _("The document number"), "reason": _("The reason"),
-        "name": _("The name"),
+        "name": _("The name"), "description": _("The description"),
+        "conclusion": _("The conclusion"),
     }
     return labels.get(name) or _("The column '%(column)s'", column=name)
 
@@ -223,6 +224,39 @@ REVOCATION_MESSAGES = {
         "The certificate %(serial)s has expired; an expired certificate is not revoked.",
         serial=p.get("serial", "")),
 }
+
+
+# Certificate problem reports (usecases/problem_reports.py): the public form and the console.
+REPORT_MESSAGES = {
+    "certificate_missing": lambda p: _(
+        "Please give the certificate's serial number or upload the certificate."),
+    "serial_invalid": lambda p: _(
+        "The serial number may contain only the digits 0-9 and the letters a-f (colons and "
+        "spaces are fine), at most 64 of them."),
+    "not_a_certificate": lambda p: _(
+        "The certificate file cannot be read. Upload the certificate as PEM or DER."),
+    "unknown_certificate": lambda p: _(
+        "No certificate issued by this RA has this serial number. Please check it, or "
+        "upload the certificate."),
+    "email_missing": lambda p: _("Please give an e-mail address where we can reach you."),
+    "kind_missing": lambda p: _("Please choose what kind of problem it is."),
+    "description_missing": lambda p: _("Please describe the problem."),
+    "conclusion_missing": lambda p: _("Please write the conclusion: it is mailed to the "
+                                      "reporter and the certificate's holder."),
+    "not_revocable": lambda p: _(
+        "The certificate %(serial)s is not valid any more (revoked or expired): it cannot "
+        "be revoked.", serial=p.get("serial", "")),
+}
+
+
+def report_message(code: str, params: dict | None = None) -> str:
+    params = params or {}
+    typed = input_message(code, params)  # a broken input rule (pki/input_rules.py)
+    if typed is not None:
+        return typed
+    builder = REPORT_MESSAGES.get(code)
+    return builder(params) if builder else _("The change was not possible (%(code)s).",
+                                             code=code or "?")
 
 
 def revocation_message(code: str, params: dict | None = None) -> str:

@@ -96,3 +96,26 @@ def unpublish_directory(ctx: FireContext) -> None:
     if _directory_wanted(ctx):
         enqueue(ctx.session, "directory.unpublish", {"certificate": ctx.row.public_id},
                 f"directory.unpublish:{ctx.row.public_id}")
+
+
+REMINDER_KEY = "mail.admin_alert:problem_report_reminder:{report}:{step}"
+
+
+@effect("remind_report_admins")
+def remind_report_admins(ctx: FireContext) -> None:
+    """One reminder mail to the RA admins per case and step (12 h, 2 h left)."""
+    report, step = ctx.row, ctx.data["step"]
+    enqueue(ctx.session, "mail.admin_alert", {
+        "template": "problem_report_reminder",
+        "context": {"serial": report.serial, "kind": report.kind, "hours": step,
+                    "due": f"{report.due_at:%Y-%m-%d %H:%M} UTC"},
+        "path": f"/console/problem_reports/actions/{report.id}"},
+        REMINDER_KEY.format(report=report.public_id, step=step))
+
+
+@effect("notify_report_conclusion")
+def notify_report_conclusion(ctx: FireContext) -> None:
+    """The conclusion to the reporter and to the certificate's holder, one mail each."""
+    for to in ("reporter", "subscriber"):
+        enqueue(ctx.session, "mail.problem_report", {"report": ctx.row.public_id, "to": to},
+                f"mail.problem_report:{ctx.row.public_id}:{to}")

@@ -25,7 +25,8 @@ def create(session: Session, row: Any, actor: Actor, *, state: str | None = None
     row.status = state
     session.add(row)
     session.flush()
-    role = next(iter(sorted(actor.roles, key=ROLE_ORDER.index)), "user")
+    # an actor without any role is someone not signed in (a problem report's reporter)
+    role = next(iter(sorted(actor.roles, key=ROLE_ORDER.index)), "anonymous")
     return audit.append_event(
         session, entity_type=workflow.name, entity_id=row.public_id, trigger="create",
         to_state=state, actor=actor.username, role=role, ip=actor.ip, data=data,

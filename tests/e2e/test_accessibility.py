@@ -6,9 +6,11 @@ fixture is in conftest.py)."""
 from __future__ import annotations
 
 import pytest
+from support import open_problem_report
 
 ROLES = ["erika", "gast", "nk-itc", "idv", "admin", "auditor"]
-PORTAL_PAGES = ["/login", "/certificates", "/certificates/new", "/identity", "/addresses"]
+PORTAL_PAGES = ["/login", "/certificates", "/certificates/new", "/identity", "/addresses",
+                "/pki/problem-report", "/pki/revoke"]
 
 
 def console_pages(app) -> list[str]:
@@ -22,7 +24,8 @@ def console_pages(app) -> list[str]:
 @pytest.mark.parametrize("lang", ["de", "en"])
 @pytest.mark.parametrize("who", ROLES)
 def test_no_wcag_violation(app, chromium, live_server, axe, issue_directly, who, lang):
-    issue_directly()  # lists with rows: a certificate, its mailbox, audit events, mails
+    # lists with rows: a certificate, its mailbox, audit events, mails, a problem report
+    case = open_problem_report(app.extensions["ra_runtime"], issue_directly())
     context = chromium.new_context(locale=lang, extra_http_headers={"Accept-Language": lang},
                                    bypass_csp=True)
     page = context.new_page()
@@ -31,6 +34,7 @@ def test_no_wcag_violation(app, chromium, live_server, axe, issue_directly, who,
     page.click(f"form:has(input[name='username'][value='{who}']) button")
     page.wait_for_load_state()
     pages = PORTAL_PAGES[1:] + (console_pages(app) if who not in ("erika", "gast") else [])
+    pages += [f"/console/problem_reports/actions/{case}"] if who in ("admin", "auditor") else []
     for path in pages:
         response = page.goto(live_server + path)
         if response is None or response.status != 200:

@@ -20,7 +20,7 @@ from ra_console.workflow.actor import SYSTEM
 def config_overrides():
     return {"limits.sign_in": "3/minute", "limits.redeem": "5/minute",
             "limits.challenge_per_user": "30/hour", "limits.challenge_per_row": "2/hour",
-            "limits.revoke_by_key": "2/hour"}
+            "limits.revoke_by_key": "2/hour", "limits.problem_report": "2/hour"}
 
 
 def new_rows(runtime, institute: str, count: int) -> list[int]:
@@ -69,6 +69,15 @@ def test_redeem_guessing_is_rate_limited(browser):
     browser.login("erika")
     codes = [browser.submit(f"/redeem/guess{i}").status_code for i in range(7)]
     assert codes == [400] * 5 + [429] * 2
+
+
+def test_problem_reports_are_rate_limited_per_address(browser):
+    """Anyone may report, so the form counts per client address; refused reports count too
+    (a flood of bad ones is still a flood), a form without its token does not."""
+    codes = [browser.submit("/pki/problem-report", {"serial": "zz", "email": "a@b.example"}
+                            ).status_code for _ in range(3)]
+    assert codes == [400, 400, 429]
+    assert browser.client.post("/pki/problem-report", data={}).status_code == 400
 
 
 def test_counters_are_shared_through_redis(runtime):

@@ -21,7 +21,9 @@ FORM_FIELDS = ["mailbox", "aliases", "csr_text", "consent_name_and_mailbox", "us
                # Einstellungen: profile and CA connection forms
                "ca", "validity_days", "key_algorithms", "renewal_window_days",
                "approval_required", "fixed_subject", "base_url", "timeout_seconds",
-               "cert_types", "trust_anchors", "org_id", "auth"]
+               "cert_types", "trust_anchors", "org_id", "auth",
+               # problem reports: the public form and the console's case actions
+               "serial", "email", "description", "conclusion", "confirmed"]
 
 
 def counts(runtime) -> dict:
@@ -50,7 +52,8 @@ def test_random_posts_never_fail(app, browser, runtime, data, upload):
     for rule in post_routes(app):
         url = rule.build(args)[1] if rule.arguments else rule.rule
         payload = {"csrf_token": token, **data, "csr_file": (io.BytesIO(upload), "x.csr"),
-                   "file": (io.BytesIO(upload), "x.csv")}
+                   "file": (io.BytesIO(upload), "x.csv"),
+                   "certificate_file": (io.BytesIO(upload), "x.pem")}
         response = browser.client.post(url, data=payload, content_type="multipart/form-data")
         assert response.status_code < 500, (url, data)
 

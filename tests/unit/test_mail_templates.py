@@ -33,11 +33,15 @@ CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
            "week": "2026-W49", "institutes": [{
                "name_de": "Physik", "name_en": "Physics", "code": "PHYS", "waiting": 2,
                "waiting_since": "2026-11-20 09:00", "waiting_days": 9, "unanswered_week": 1,
-               "expiring_30": 3, "expiring_60": 4, "revocations_scheduled": 1}]}
+               "expiring_30": 3, "expiring_60": 4, "revocations_scheduled": 1}],
+           # problem reports: reminder to the RA admins, conclusion to reporter and holder
+           "due": "2026-11-03 09:00 UTC", "to": "reporter", "reported": "2026-11-02 09:00 UTC",
+           "conclusion": "The key was published; revoked.", "revoked": True}
 # alerts to the RA admins about many people at once: no one address in the subject
 ADMIN_ALERTS = {"sign_in_refused": "email, surname", "removals_paused": "40",
                 "outbox_dead": "17", "runner_silent": "ra1:4242", "crl_expiring": "48",
-                "weekly_digest": "2026-W49"}
+                "weekly_digest": "2026-W49", "problem_report_reminder": "1a2b",
+                "problem_report_conclusion": "1a2b"}
 
 
 @pytest.mark.parametrize("name", template_names())
@@ -68,3 +72,10 @@ def test_expiry_reminder_names_the_request_file(lang, words):
     assert "76bc45d37d9892a5" in body
     uploaded = render("expiry_reminder", [lang], {**CONTEXT, "request_file": ""}).body
     assert "6ceae060.json" not in uploaded and "76bc45d37d9892a5" in uploaded
+
+
+@pytest.mark.parametrize("to", ["reporter", "subscriber"])
+def test_problem_report_conclusion_speaks_to_each_recipient(to):
+    mail = render("problem_report_conclusion", ["de"], {**CONTEXT, "to": to, "revoked": False})
+    assert ("haben Sie ein Problem" in mail.body) == (to == "reporter")
+    assert "Das Zertifikat wurde nicht widerrufen." in mail.body

@@ -28,7 +28,9 @@ GOOD = {
 
 def test_shipped_definitions_load():
     workflows = load_all()
-    assert set(workflows) == {"certificate", "mailbox", "identity"}
+    assert set(workflows) == {"certificate", "mailbox", "identity", "problem_report"}
+    assert {t.trigger for t in workflows["problem_report"].transitions_from("open")} == {
+        "remind", "revoke_certificate", "close"}
     cert = workflows["certificate"]
     assert cert.initial == "requested"
     assert {t.trigger for t in cert.transitions_from("issued")} == {"revoke", "expire"}
