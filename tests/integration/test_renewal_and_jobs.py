@@ -218,5 +218,5 @@ def test_lifecycle_sweeps_run_on_their_own_interval(app, runtime):
     assert set(intervals) == set(SWEEPS)
     assert {name for name, seconds in intervals.items() if seconds == 300} == {
         "send_expiry_reminders", "offboard_certificates", "expire_identities",
-        "send_weekly_digests"}
+        "send_weekly_digests", "remind_problem_reports"}
     assert intervals["drain_outbox"] == intervals["expire_certificates"] == 5
