@@ -123,6 +123,7 @@ VALUE_LABELS = {
         "scim_client_created": lazy_gettext("SCIM client created"),
         "scim_token_rotated": lazy_gettext("SCIM token renewed"),
         "scim_client_deleted": lazy_gettext("SCIM client deleted"),
+        "idm_refused": lazy_gettext("Directory entries refused (attributes missing)"),
     },
     "job": {
         "drain_outbox": lazy_gettext("Outbox (mails, CA, directory)"),
@@ -134,6 +135,7 @@ VALUE_LABELS = {
         "refresh_crl": lazy_gettext("Renew the CRLs"),
         "reconcile_local_ca": lazy_gettext("Check the local CA's issuance records"),
         "send_ops_alerts": lazy_gettext("Alerts to RA admins (dead messages, silent runners, CRLs)"),
+        "sync_ldap_persons": lazy_gettext("Persons from the LDAP directory"),
     },
     "template": {
         "request_received": lazy_gettext("Request received"), "request_approved": lazy_gettext("Request approved"),

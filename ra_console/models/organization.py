@@ -60,6 +60,10 @@ class Person(SQLModel, table=True):
     # When the IdM removed the person (SCIM DELETE): kept for the certificates and the
     # audit trail, inactive, and no longer a SCIM resource.
     idm_removed_at: Optional[datetime] = timestamp(default=None, nullable=True)
+    # "ldap": the LDAP pull sync (usecases/ldap_sync.py) manages the person, so its full
+    # comparison deactivates them when they are gone from the directory. None: only
+    # sign-ins, SCIM or the console speak for them.
+    idm_source: Optional[str] = text(16, default=None, nullable=True)
 
     @property
     def display_name(self) -> str:

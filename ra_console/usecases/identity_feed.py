@@ -8,6 +8,7 @@ the status (affiliation, or inactive in the IdM) is what the offboarding sweep
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from sqlmodel import Session, select
 
@@ -102,6 +103,15 @@ def apply_change(session: Session, change: IdentityChange, *, source: str, actor
         emails = [] if person.idm_active is False else person.idm_emails.split()
         _sync_idm_mailboxes(session, person, _idm_addresses(emails, idm_domains), now)
     return person
+
+
+def would_change(change: IdentityChange, current: dict, now) -> bool:
+    """Whether apply_change would change a person whose fed fields (FED_FIELDS) are
+    `current`: a bulk source (the LDAP full comparison) reads every person at once and
+    applies only the changes that change something."""
+    probe = SimpleNamespace(**current)
+    _copy(change, probe, now)
+    return any(getattr(probe, name) != current[name] for name in FED_FIELDS)
 
 
 def remove(session: Session, person: Person, *, source: str, actor: str,

@@ -213,9 +213,11 @@ def test_lifecycle_sweeps_run_on_their_own_interval(app, runtime):
 
     runtime.config["jobs.interval_seconds"] = 5
     runtime.config["jobs.lifecycle_interval_seconds"] = 300
+    runtime.config["ldap_sync.interval_seconds"] = 120
     scheduler = build_scheduler(app, background=True)
     intervals = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
     assert set(intervals) == set(SWEEPS)
     assert {name for name, seconds in intervals.items() if seconds == 300} == {
         "send_expiry_reminders", "offboard_certificates", "expire_identities"}
     assert intervals["drain_outbox"] == intervals["expire_certificates"] == 5
+    assert intervals["sync_ldap_persons"] == 120  # its own key

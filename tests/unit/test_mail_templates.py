@@ -29,7 +29,7 @@ CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
            "seen": "2026-11-02 08:40 UTC", "minutes": 20, "crl": "issuing.crl",
            "next_update": "2026-11-04 09:00 UTC", "hours": 48}
 # alerts to the RA admins about many people at once: no one address in the subject
-ADMIN_ALERTS = {"sign_in_refused": "email, surname", "removals_paused": "40",
+ADMIN_ALERTS = {"sign_in_refused": "email, surname", "ldap_entries_refused": "email, surname", "removals_paused": "40",
                 "outbox_dead": "17", "runner_silent": "ra1:4242", "crl_expiring": "48"}
 
 
