@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
 from ra_console.adapters.settings import removal_breaker
@@ -163,6 +164,7 @@ def _sync_idm_mailboxes(session: Session, person: Person, addresses: dict[str, s
         select(Mailbox, MailboxAddress)
         .join(MailboxAddress, MailboxAddress.mailbox_id == Mailbox.id)
         .where(Mailbox.owner_id == person.id, Mailbox.source == "idm")
+        .options(lazyload("*"))  # the relationships only when a transition reads them
     ).all()
     known = {address.address: mailbox for mailbox, address in rows}
     for lowered, given in addresses.items():

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -186,6 +186,9 @@ class _Applier:
         now, domains = self.runtime.now(), self.config["organization.idm_domains"]
         counts = {"created": 0, "changed": 0, "removed": 0}
         with chained_at_commit(self.runtime.session()) as session:
+            ids = [person_id for _, _, person_id in batch if person_id is not None]
+            if ids:  # one query for the batch; session.get below finds them loaded
+                session.exec(select(Person).where(Person.id.in_(ids))).all()
             for kind, change, person_id in batch:
                 person = session.get(Person, person_id) if person_id is not None else None
                 if kind == "removed":
@@ -238,7 +241,8 @@ def run(runtime, *, full: bool, started_by: str = "job runner") -> SyncResult:
             applier.add("created", change, None)
         elif current["idm_source"] != SOURCE or would_change(
                 change, {n: current[n] for n in FED_FIELDS}, started):
-            applier.add("changed", change, current["id"])
+            applier.add("changed", _unchanged_addresses_unsaid(change, current),
+                        current["id"])
         else:
             result.unchanged += 1
     applier.flush()
@@ -247,6 +251,17 @@ def run(runtime, *, full: bool, started_by: str = "job runner") -> SyncResult:
     _finish(runtime, result, state, newest, started, started_by, examples,
             timedelta(seconds=time.monotonic() - clock))
     return result
+
+
+def _unchanged_addresses_unsaid(change: IdentityChange, current: dict) -> IdentityChange:
+    """The change without its addresses when they are the stored ones (and the person is
+    managed here and active): the feed then leaves the IdM mailboxes alone instead of
+    reading them only to find nothing to do."""
+    if current["idm_source"] != SOURCE or current["idm_active"] is False \
+            or current["idm_removed_at"] is not None:
+        return change
+    emails = " ".join(dict.fromkeys(e.strip() for e in change.emails if e.strip()))
+    return replace(change, emails=None) if emails == current["idm_emails"] else change
 
 
 def _remove_gone(runtime, applier: _Applier, known: dict, seen: set, result: SyncResult,
