@@ -138,16 +138,27 @@ def full_due(runtime) -> bool:
         seconds=runtime.config["ldap_sync.full_interval_seconds"])
 
 
-def _known(session: Session) -> tuple[dict[str, dict], dict[str, str]]:
-    """Every person's fed fields by user name (with id and idm_source), and user names by
-    external id: one query, not one per entry."""
+def _known(session: Session, usernames: list[str] | None = None,
+           external_ids: list[str] | None = None) -> tuple[dict[str, dict], dict[str, str]]:
+    """The persons' fed fields by user name (with id and idm_source), and user names by
+    external id: every person (usernames None: the full comparison) in one query, or
+    those with the given user names or external ids (a changed-entries run reads a few
+    entries and must not pay for reading every person)."""
     columns = [Person.id, Person.idm_source, *(getattr(Person, n) for n in FED_FIELDS)]
+    if usernames is None:
+        queries = [sa_select(*columns)]
+    else:
+        queries = [sa_select(*columns).where(column.in_(values[start:start + 500]))
+                   for column, values in ((Person.username, usernames),
+                                          (Person.external_id, external_ids or []))
+                   for start in range(0, len(values), 500)]
     known, by_external = {}, {}
-    for row in session.execute(sa_select(*columns)):
-        values = dict(row._mapping)
-        known[values["username"]] = values
-        if values["external_id"]:
-            by_external[values["external_id"]] = values["username"]
+    for query in queries:
+        for row in session.execute(query):
+            values = dict(row._mapping)
+            known[values["username"]] = values
+            if values["external_id"]:
+                by_external[values["external_id"]] = values["username"]
     return known, by_external
 
 
@@ -207,23 +218,32 @@ class _Applier:
 def run(runtime, *, full: bool, started_by: str = "job runner") -> SyncResult:
     """One run; a changed-entries run without a high-water mark yet is a full one.
     IdmDirectoryUnavailable when the directory cannot be read (nothing removed then)."""
-    config, started = runtime.config, runtime.now()
+    config, started, clock = runtime.config, runtime.now(), time.monotonic()
     with runtime.session() as session:
         state = _state(session)
-        known, by_external = _known(session)
     full = full or not state.get("high_water")
+    entries = IdmDirectory(config).entries(None if full else state["high_water"])
+    if full:
+        with runtime.session() as session:
+            known, by_external = _known(session)
+        pairs = ((entry, to_change(entry, config)) for entry in entries)
+    else:  # a few entries: read them first, then only their persons
+        pairs = [(entry, to_change(entry, config)) for entry in entries]
+        with runtime.session() as session:
+            known, by_external = _known(
+                session, [c.username for _, c in pairs if c.username],
+                [c.external_id for _, c in pairs if c.external_id])
     result = SyncResult(full=full)
     host = urlsplit(config["ldap_sync.url"]).hostname or config["ldap_sync.url"]
     actor = f"ldap:{host}" if started_by == "job runner" else f"ldap:{host} ({started_by})"
     applier = _Applier(runtime, actor, result)
     required = config["auth.required_attributes"]
     seen: set[str] = set()
-    newest, clock = "", time.monotonic()
+    newest = ""
     examples: dict[str, str] = {}
-    for entry in IdmDirectory(config).entries(None if full else state["high_water"]):
+    for entry, change in pairs:
         result.read += 1
         newest = max(newest, entry.first(TIMESTAMP) or "")  # one directory: one format
-        change = to_change(entry, config)
         # a renamed person (same external id, new user name) is still the same person
         owner = by_external.get(change.external_id) if change.external_id else None
         current = known.get(change.username) or (known.get(owner) if owner else None)

@@ -161,6 +161,10 @@ def test_a_deleted_entry_is_removed_by_the_full_comparison(seeded, slapd):
     assert _mailboxes(seeded, "jneu") == {"jana.neu@uni.example.org": "deactivated"}
     assert _person(seeded, "nk-itc").idm_active  # never in the directory: not its to remove
 
+    seeded.config["ldap_sync.filter"] = "(&(objectClass=eduPerson)(!(uid=gast)))"
+    assert ldap_sync.run(seeded, full=True).removed == 1  # gone from the filter: removed too
+    assert _person(seeded, "gast").idm_active is False
+
 
 def test_an_entry_without_a_required_attribute_is_refused(seeded, slapd):
     ldap_sync.run(seeded, full=True)
