@@ -12,11 +12,13 @@ database of your own, emptied first) to measure there. Measures
 - the full comparison (every entry read and compared; nothing changed): target <= 5 min;
 - a changed-entries run after CHANGED entries got a new surname: target <= 10 s;
 
-and writes bench/results/idm-sync.md (with the load average: the machine is shared)."""
+and writes its database's section of bench/results/idm-sync.md (with the load average:
+the machine is shared)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -117,6 +119,17 @@ def timed(label: str, call):
     return value, seconds
 
 
+def write_results(database: str, report: str) -> None:
+    """One section per database in the results file: this run's replaces its own."""
+    sections = {}
+    if RESULTS.exists():
+        for chunk in RESULTS.read_text().split("\n## ")[1:]:
+            sections[chunk.split("\n", 1)[0].strip()] = "## " + chunk.rstrip() + "\n"
+    sections[database] = report.rstrip() + "\n"
+    RESULTS.write_text("# LDAP pull sync: benchmark\n\n" + "\n".join(
+        sections[name] for name in sorted(sections)))
+
+
 def main() -> None:
     persons = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     changed = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000
@@ -171,8 +184,9 @@ def main() -> None:
         runtime.engine.dispose()
     finally:
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)  # the directory and SQLite: gigabytes
     load_after = os.getloadavg()
-    report = f"""# LDAP pull sync: benchmark
+    report = f"""## {runtime.engine.dialect.name}
 
 `bench/idm_sync.py {persons} {changed}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC},
 {os.cpu_count()} CPUs, database {runtime.engine.dialect.name}, slapd (back-mdb) on loopback,
@@ -198,7 +212,7 @@ row is what a first sync of a directory costs per person (the setup inserted the
 persons in bulk instead: creating each through the feed, with its audit events and
 mailbox workflow, is the slow part of a first sync, not of the daily ones).
 """
-    RESULTS.write_text(report)
+    write_results(runtime.engine.dialect.name, report)
     print(report)
 
 
