@@ -68,6 +68,9 @@ def _secrets(config, environ, used_cas: set[str]) -> list[Finding]:
     if config["directory.enabled"] and config["directory.bind_dn"]:
         found.append(_needed(bool(config["directory_bind_password"]),
                              "RA_DIRECTORY_BIND_PASSWORD", "directory.bind_dn is set"))
+    if config["ldap_sync.enabled"] and config["ldap_sync.bind_dn"]:
+        found.append(_needed(bool(config["ldap_sync_bind_password"]),
+                             "RA_LDAP_SYNC_BIND_PASSWORD", "ldap_sync.bind_dn is set"))
     return found
 
 
@@ -85,18 +88,22 @@ def _files(config, used_cas: set[str]) -> list[Finding]:
     return found
 
 
+def _reach_ldap(config, key: str) -> Finding:
+    url = urlsplit(config[key])
+    port = url.port or (636 if url.scheme == "ldaps" else 389)
+    return _ask(key, config[key], lambda: socket.create_connection((url.hostname, port),
+                                                                   TIMEOUT).close())
+
+
 def _services(runtime, used_cas: set[str]) -> list[Finding]:
     config = runtime.config
     found = [_database(runtime)]
     if not config["mail.catcher"]:
         found.append(_ask("mail.server", f"{config['mail.server']}:{config['mail.port']}",
                           lambda: _smtp(config)))
-    if config["directory.enabled"]:
-        url = urlsplit(config["directory.url"])
-        port = url.port or (636 if url.scheme == "ldaps" else 389)
-        found.append(_ask("directory.url", config["directory.url"],
-                          lambda: socket.create_connection((url.hostname, port),
-                                                           TIMEOUT).close()))
+    for section in ("directory", "ldap_sync"):
+        if config[f"{section}.enabled"]:
+            found.append(_reach_ldap(config, f"{section}.url"))
     if config["auth.mode"] == "oidc":
         issuer = config["auth.oidc_issuer"].rstrip("/")
         found.append(_ask("auth.oidc_issuer", issuer, lambda: _discovery(issuer)))

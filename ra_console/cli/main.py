@@ -13,6 +13,7 @@ import click
 
 from ra_console.adapters.directory import DirectoryUnavailable
 from ra_console.adapters.heartbeat import beat, forget, runner_name
+from ra_console.adapters.idm_ldap import IdmDirectoryUnavailable
 from ra_console.adapters.migrate import check, revision, upgrade
 from ra_console.app import create_app
 from ra_console.cli.common import load_runtime
@@ -24,6 +25,7 @@ from ra_console.core.logs import configure_logging
 from ra_console.jobs.scheduler import Leadership, build_scheduler
 from ra_console.jobs.sweeps import in_safe_mode, run_once
 from ra_console.pki import keyring, requestfile as rf
+from ra_console.usecases import ldap_sync
 from ra_console.usecases.directory_sync import sync
 from ra_console.usecases.local_ca import (
     init_local_ca,
@@ -307,6 +309,43 @@ def directory_sync(dry_run: bool) -> None:
         click.echo(str(difference))
     verb = "found" if dry_run else "found and fixed (foreign ones left alone)"
     click.echo(f"{len(differences)} difference(s) {verb}")
+
+
+@main.group()
+def idm() -> None:
+    """The identity management: persons read from its LDAP directory."""
+
+
+@idm.command("sync")
+@click.option("--full", is_flag=True,
+              help="Compare every entry (and remove persons gone from the directory), "
+                   "not only those changed since the last run.")
+def idm_sync(full: bool) -> None:
+    """Read persons from the LDAP directory (ldap_sync.*) through the identity feed."""
+    runtime = _runtime()
+    try:
+        if not runtime.config["ldap_sync.enabled"]:
+            raise click.ClickException("the LDAP sync is off (ldap_sync.enabled)")
+        if in_safe_mode(runtime):
+            raise click.ClickException("safe mode: no LDAP sync (ra-console safe-mode status)")
+        result = ldap_sync.run(runtime, full=full, started_by=f"cli:{getpass.getuser()}")
+    except IdmDirectoryUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.engine.dispose()
+    click.echo(f"{'full comparison' if result.full else 'changed entries'}: "
+               f"{result.read} entries read, {result.created} persons created, "
+               f"{result.changed} changed, {result.unchanged} unchanged, "
+               f"{result.removed} removed")
+    for missing, count in sorted(result.refused.items()):
+        click.echo(f"refused: {count} entries lack {missing} (RA admins alerted)", err=True)
+    if result.held:
+        click.echo(f"held: {result.held} persons gone from the directory wait for an RA "
+                   "admin's confirmation (circuit breaker; console, Settings)", err=True)
+    if result.failed:
+        click.echo(f"failed: {result.failed} changes (see the log)", err=True)
+    if result.refused or result.held or result.failed:
+        sys.exit(1)
 
 
 @main.command("p12")

@@ -138,6 +138,7 @@ VALUE_LABELS = {
         "scim_client_deleted": lazy_gettext("SCIM client deleted"),
         "digest_on": lazy_gettext("Weekly digest ordered"),
         "digest_off": lazy_gettext("Weekly digest stopped"),
+        "idm_refused": lazy_gettext("Directory entries refused (attributes missing)"),
     },
     "job": {
         "drain_outbox": lazy_gettext("Outbox (mails, CA, directory)"),
@@ -151,6 +152,7 @@ VALUE_LABELS = {
         "send_ops_alerts": lazy_gettext("Alerts to RA admins (dead messages, silent runners, CRLs)"),
         "send_weekly_digests": lazy_gettext("Weekly digests to network contacts"),
         "remind_problem_reports": lazy_gettext("Reminders of open problem reports"),
+        "sync_ldap_persons": lazy_gettext("Persons from the LDAP directory"),
     },
     "template": {
         "request_received": lazy_gettext("Request received"), "request_approved": lazy_gettext("Request approved"),

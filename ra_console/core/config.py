@@ -25,7 +25,8 @@ SECRET_ENV = {"secret_key": "RA_SECRET_KEY", "audit_key": "RA_AUDIT_KEY",
               "harica_api_key": "RA_HARICA_API_KEY",
               "sectigo_client_secret": "RA_SECTIGO_CLIENT_SECRET",
               "sectigo_password": "RA_SECTIGO_PASSWORD",
-              "directory_bind_password": "RA_DIRECTORY_BIND_PASSWORD"}
+              "directory_bind_password": "RA_DIRECTORY_BIND_PASSWORD",
+              "ldap_sync_bind_password": "RA_LDAP_SYNC_BIND_PASSWORD"}
 # RA_* variables that are not configuration keys (`ra-console p12` reads the two passwords).
 NON_CONFIG_ENV = {"RA_CONFIG", "RA_REQUIRE_ALL", "RA_TEST_DATABASE_URL", "RA_JSON_PASSWORD",
                   "RA_P12_PASSWORD", "RA_FAULT_SLEEP_AFTER_SIGNING"}
@@ -42,6 +43,8 @@ POSITIVE = {
     "alerts.runner_silent_minutes", "alerts.crl_expiry_hours",
     "problem_reports.response_hours",
     "harica.timeout_seconds", "sectigo.timeout_seconds", "directory.timeout_seconds",
+    "ldap_sync.page_size", "ldap_sync.timeout_seconds", "ldap_sync.interval_seconds",
+    "ldap_sync.full_interval_seconds",
 }
 
 
@@ -158,6 +161,11 @@ def _check_value(key: str, value: Any, default: Any, source: str) -> None:
     if key == "auth.role_map":
         for entry in value:
             _check_role_map_entry(source, entry)
+    if key == "ldap_sync.affiliation_map":
+        for entry in value:
+            if not (isinstance(entry, str) and all(entry.partition("=")[::2])):
+                raise ConfigError(f"{source}: key '{key}': bad entry {entry!r} (use "
+                                  "'value=ra-value')")
 
 
 MAPPABLE_ROLES = {"network_contact", "id_verifier", "ra_admin", "auditor"}

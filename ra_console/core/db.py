@@ -114,7 +114,10 @@ def lock_row(session: Session, row) -> None:
     if held is not None and held.is_active:
         return
     if is_sqlite(session):
-        session.execute(update(model).where(model.id == row.id).values(id=model.id))
+        # not `id = id`: updating a key makes SQLite look for rows referring to it, a scan
+        # of every referring column without an index (mailbox.applicant_id: every mailbox)
+        column = next(c for c in model.__table__.columns if not c.primary_key)
+        session.execute(update(model).where(model.id == row.id).values({column: column}))
     # the result must be fetched: populate_existing refreshes the object only when the
     # row is loaded, and an unread result reloads nothing
     session.execute(

@@ -92,6 +92,9 @@ class Leadership:
 # Sweeps over the whole data set whose deadlines are days: jobs.lifecycle_interval_seconds.
 LIFECYCLE_SWEEPS = ("send_expiry_reminders", "offboard_certificates", "expire_identities",
                     "send_weekly_digests", "remind_problem_reports")
+# Each sweep's interval key, where it is not jobs.interval_seconds.
+INTERVALS = {**{name: "jobs.lifecycle_interval_seconds" for name in LIFECYCLE_SWEEPS},
+             "sync_ldap_persons": "ldap_sync.interval_seconds"}
 
 
 def _heartbeat(runtime, runner: str, leadership: Leadership):
@@ -127,8 +130,7 @@ def build_scheduler(app, *, background: bool, runner: str | None = None,
                           seconds=config["jobs.interval_seconds"], max_instances=1,
                           coalesce=True)
     for name in SWEEPS:
-        interval = config["jobs.lifecycle_interval_seconds" if name in LIFECYCLE_SWEEPS
-                          else "jobs.interval_seconds"]
+        interval = config[INTERVALS.get(name, "jobs.interval_seconds")]
         job = _wrap(app, name)
         if leadership is not None and name not in SHARED_SWEEPS:
             job = _if_leading(leadership, job)

@@ -24,7 +24,7 @@ from ra_console.jobs.handlers import BATCHED, HANDLERS, PREPARE
 from ra_console.jobs.lifecycle import offboard_certificates, send_expiry_reminders
 from ra_console.models import Certificate, IdentityCheck, ProblemReport, Setting
 from ra_console.pki import revocation
-from ra_console.usecases import problem_reports
+from ra_console.usecases import ldap_sync, problem_reports
 from ra_console.usecases.issuance import apply_result, expire_certificate, expire_identity_check
 from ra_console.usecases.local_ca import reconcile_issuance
 from ra_console.workflow.audit import chained_at_commit
@@ -129,6 +129,18 @@ def expire_identities(runtime) -> int:
     return len(ids)
 
 
+def sync_ldap_persons(runtime) -> int:
+    """The LDAP pull sync (usecases/ldap_sync.py), when on: changed entries, or a full
+    comparison every ldap_sync.full_interval_seconds. Counts the persons it changed."""
+    if not runtime.config["ldap_sync.enabled"]:
+        return 0
+    result = ldap_sync.run(runtime, full=ldap_sync.full_due(runtime))
+    if result.refused_total:
+        log.warning("LDAP sync: %d entries refused (attributes missing: %s)",
+                    result.refused_total, "; ".join(result.refused))
+    return result.created + result.changed + result.removed
+
+
 def reconcile_local_ca(runtime) -> int:
     """The local CA's incomplete issuance records (completed, or revoked and reported)."""
     result = reconcile_issuance(runtime)
@@ -166,12 +178,16 @@ SWEEPS = {
     "send_ops_alerts": send_ops_alerts,
     "send_weekly_digests": send_weekly_digests,
     "remind_problem_reports": remind_problem_reports,
+    "sync_ldap_persons": sync_ldap_persons,
 }
 
 
 # Sweeps that act on the world (SMTP, LDAP, the CAs, the local CA's files): none of them
 # runs in safe mode, so a restored copy's outbox stays pending.
-ACTS_ON_THE_WORLD = ("reconcile_local_ca", "drain_outbox", "poll_ca", "refresh_crl")
+# The LDAP sync only reads, but a restored copy must not start removing persons before
+# the operator has looked at it.
+ACTS_ON_THE_WORLD = ("reconcile_local_ca", "drain_outbox", "poll_ca", "refresh_crl",
+                     "sync_ldap_persons")
 
 
 def in_safe_mode(runtime) -> bool:

@@ -66,6 +66,10 @@ class Person(SQLModel, table=True):
     # A network contact's choice (console start page): the weekly digest of their
     # institutes' figures by mail (jobs/digest.py).
     weekly_digest: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    # "ldap": the LDAP pull sync (usecases/ldap_sync.py) manages the person, so its full
+    # comparison deactivates them when they are gone from the directory. None: only
+    # sign-ins, SCIM or the console speak for them.
+    idm_source: Optional[str] = text(16, default=None, nullable=True)
 
     @property
     def display_name(self) -> str:

@@ -8,7 +8,9 @@ the status (affiliation, or inactive in the IdM) is what the offboarding sweep
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
+from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
 from ra_console.adapters.settings import removal_breaker
@@ -104,6 +106,15 @@ def apply_change(session: Session, change: IdentityChange, *, source: str, actor
     return person
 
 
+def would_change(change: IdentityChange, current: dict, now) -> bool:
+    """Whether apply_change would change a person whose fed fields (FED_FIELDS) are
+    `current`: a bulk source (the LDAP full comparison) reads every person at once and
+    applies only the changes that change something."""
+    probe = SimpleNamespace(**current)
+    _copy(change, probe, now)
+    return any(getattr(probe, name) != current[name] for name in FED_FIELDS)
+
+
 def remove(session: Session, person: Person, *, source: str, actor: str,
            idm_domains: list[str], now) -> Person:
     """The IdM removed the person: inactive, IdM mailboxes deactivated, kept for the
@@ -153,6 +164,7 @@ def _sync_idm_mailboxes(session: Session, person: Person, addresses: dict[str, s
         select(Mailbox, MailboxAddress)
         .join(MailboxAddress, MailboxAddress.mailbox_id == Mailbox.id)
         .where(Mailbox.owner_id == person.id, Mailbox.source == "idm")
+        .options(lazyload("*"))  # the relationships only when a transition reads them
     ).all()
     known = {address.address: mailbox for mailbox, address in rows}
     for lowered, given in addresses.items():

@@ -213,6 +213,7 @@ def test_lifecycle_sweeps_run_on_their_own_interval(app, runtime):
 
     runtime.config["jobs.interval_seconds"] = 5
     runtime.config["jobs.lifecycle_interval_seconds"] = 300
+    runtime.config["ldap_sync.interval_seconds"] = 120
     scheduler = build_scheduler(app, background=True)
     intervals = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
     assert set(intervals) == set(SWEEPS)
@@ -220,3 +221,4 @@ def test_lifecycle_sweeps_run_on_their_own_interval(app, runtime):
         "send_expiry_reminders", "offboard_certificates", "expire_identities",
         "send_weekly_digests", "remind_problem_reports"}
     assert intervals["drain_outbox"] == intervals["expire_certificates"] == 5
+    assert intervals["sync_ldap_persons"] == 120  # its own key

@@ -38,7 +38,8 @@ CONTEXT = {"name": "Erika Mustermann", "address": "erika@uni.example.org",
            "due": "2026-11-03 09:00 UTC", "to": "reporter", "reported": "2026-11-02 09:00 UTC",
            "conclusion": "The key was published; revoked.", "revoked": True}
 # alerts to the RA admins about many people at once: no one address in the subject
-ADMIN_ALERTS = {"sign_in_refused": "email, surname", "removals_paused": "40",
+ADMIN_ALERTS = {"sign_in_refused": "email, surname",
+                "ldap_entries_refused": "email, surname", "removals_paused": "40",
                 "outbox_dead": "17", "runner_silent": "ra1:4242", "crl_expiring": "48",
                 "weekly_digest": "2026-W49", "problem_report_reminder": "1a2b",
                 "problem_report_conclusion": "1a2b"}

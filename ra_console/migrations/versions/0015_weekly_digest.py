@@ -1,7 +1,7 @@
 """network contact's weekly digest: opted in or not
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 from typing import Sequence, Union
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0015'
-down_revision: Union[str, None] = '0013'
+down_revision: Union[str, None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
