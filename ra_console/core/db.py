@@ -102,6 +102,14 @@ def session_scope(runtime) -> Iterator[Session]:
 _LOCKED = "locked_rows"
 
 
+def _sqlite_write_lock(session: Session, model, where) -> None:
+    """SQLite has no row locks: a no-op UPDATE takes the database write lock. Not
+    `id = id`: updating a key makes SQLite look for rows referring to it, a scan of every
+    referring column without an index (mailbox.applicant_id: every mailbox)."""
+    column = next(c for c in model.__table__.columns if not c.primary_key)
+    session.execute(update(model).where(where).values({column: column}))
+
+
 def lock_row(session: Session, row) -> None:
     """Lock `row` until commit, then reload it, so the caller decides on what another
     transaction committed before the lock was granted (its status, not a stale copy).
@@ -114,10 +122,7 @@ def lock_row(session: Session, row) -> None:
     if held is not None and held.is_active:
         return
     if is_sqlite(session):
-        # not `id = id`: updating a key makes SQLite look for rows referring to it, a scan
-        # of every referring column without an index (mailbox.applicant_id: every mailbox)
-        column = next(c for c in model.__table__.columns if not c.primary_key)
-        session.execute(update(model).where(model.id == row.id).values({column: column}))
+        _sqlite_write_lock(session, model, model.id == row.id)
     # the result must be fetched: populate_existing refreshes the object only when the
     # row is loaded, and an unread result reloads nothing
     session.execute(
@@ -134,7 +139,7 @@ def lock_rows(session: Session, model, where) -> list:
     if session.in_nested_transaction():
         raise RuntimeError("lock_rows() inside a savepoint")
     if is_sqlite(session):
-        session.execute(update(model).where(where).values(id=model.id))
+        _sqlite_write_lock(session, model, where)
     rows = list(session.execute(
         select(model).where(where).order_by(model.id).with_for_update()
         .execution_options(populate_existing=True)).scalars())

@@ -13,6 +13,7 @@ import dataclasses
 import itertools
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlmodel import func, select
@@ -27,6 +28,7 @@ from ra_console.models import (
     MailboxAddress,
     OutboxMessage,
     Person,
+    ProblemReport,
 )
 from ra_console.usecases import identity
 from ra_console.usecases.addresses import MailboxInput, add_mailbox
@@ -35,11 +37,14 @@ from ra_console.web.current import actor_for
 from ra_console.workflow import workflows
 from ra_console.workflow.actor import SYSTEM, Actor
 from ra_console.workflow.audit import append_event, verify_chain
-from ra_console.workflow.engine import fire
+from ra_console.workflow.engine import create, fire
 from ra_console.workflow.state import WorkflowError
 
 CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
-MODELS = {"certificate": Certificate, "identity": IdentityCheck, "mailbox": Mailbox}
+MODELS = {"certificate": Certificate, "identity": IdentityCheck, "mailbox": Mailbox,
+          "problem_report": ProblemReport}
+# what a trigger carries where its effects need it (the sweep's reminder step)
+TRIGGER_DATA = {"remind": {"step": 12}}
 # Operators other than the row's person, with global scope (four-eyes conditions hold).
 OPERATORS = {role: Actor(username=f"other-{role}", person_id=-1, roles={role: frozenset()})
              for role in ("ra_admin", "id_verifier")}
@@ -67,6 +72,15 @@ def new_row(s, runtime, workflow: str, csr: bytes, n: int):
         institute = s.exec(select(Institute).where(Institute.code == "ITC")).one()
         data = MailboxInput(primary=f"race{n}@itc.uni.example.org", username="max")
         return add_mailbox(s, SYSTEM, institute, data, max_aliases=2)
+    if workflow == "problem_report":  # a report on a certificate of erika's (or max's)
+        cert = new_row(s, runtime, "certificate", csr, n)
+        now = runtime.now()
+        report = ProblemReport(
+            certificate_id=cert.id, serial=f"{n + 1:x}", kind="misuse", description="race",
+            reporter_email="finder@example.org", created_at=now,
+            due_at=now + timedelta(hours=24))
+        create(s, report, Actor(username="reporter"))
+        return report
     pytest.fail(f"no way to make a '{workflow}' row here: add it to new_row()")
 
 
@@ -149,7 +163,8 @@ def row_in_state(runtime, workflow, state: str, csr: bytes, monkeypatch, n: int)
         row = new_row(s, runtime, workflow.name, csr, n)
         for t in path_to(workflow, state):
             prepare(s, runtime, row, t, monkeypatch)
-            fire(s, row, t.trigger, actor_for_trigger(s, row, t))
+            fire(s, row, t.trigger, actor_for_trigger(s, row, t),
+                 **TRIGGER_DATA.get(t.trigger, {}))
         s.commit()
         return row.id
 
@@ -166,7 +181,7 @@ def outcome(runtime, workflow, row_id: int, trigger: str, state: str, barrier=No
         if barrier is not None:
             barrier.wait(10)  # both rows are loaded (the old status) before either fires
         try:
-            fire(s, row, trigger, actor)
+            fire(s, row, trigger, actor, **TRIGGER_DATA.get(trigger, {}))
             s.commit()
             return "ok"
         except WorkflowError as exc:

@@ -124,7 +124,7 @@ def test_rows_locked_for_a_batch_are_not_locked_again_in_its_transaction(runtime
     statements = []
 
     def locks(statement: str) -> bool:  # FOR UPDATE; on SQLite the no-op UPDATE
-        return "FOR UPDATE" in statement or "SET id=" in statement
+        return "FOR UPDATE" in statement or statement.lstrip().startswith("UPDATE")
 
     def record(conn, cursor, statement, *args):
         statements.append(statement)
