@@ -5,7 +5,7 @@ for a load balancer that asks every few seconds."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ra_console.adapters.migrate import pending
+from ra_console.core.db import aware
 from ra_console.models import RunnerHeartbeat
 
 
@@ -24,9 +25,7 @@ class Check:
     detail: str
 
 
-def utc(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+utc = aware  # SQLite gives naive datetimes back; they are UTC
 
 
 @lru_cache(maxsize=16)

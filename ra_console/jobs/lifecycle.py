@@ -16,7 +16,7 @@ If the entitlement comes back before, the date is cleared.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, case, cast, distinct, exists, func, literal, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from ra_console.adapters.outbox import enqueue
-from ra_console.core.db import is_sqlite, session_now
+from ra_console.core.db import aware, is_sqlite, session_now
 from ra_console.models import Certificate, Mailbox, OutboxMessage, Person
 from ra_console.queries.addresses import deactivation_recipients
 from ra_console.queries.requests import has_status
@@ -36,11 +36,6 @@ from ra_console.workflow.state import WorkflowError
 
 log = logging.getLogger(__name__)
 OPEN = ("pending_approval", "sent")
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def reminders_due(now: datetime, days: list[int]):
@@ -150,7 +145,7 @@ def offboard_certificates(runtime) -> int:
         for cert, mailbox, person in rows:
             lost = entitlement_lost(mailbox, person, runtime)
             scheduled = cert.offboard_at is not None
-            due = scheduled and _utc(cert.offboard_at) <= now
+            due = scheduled and aware(cert.offboard_at) <= now
             if (lost is None) == scheduled or (lost is not None and due):
                 work.append((cert.id, lost))  # call off, schedule, or revoke
             if lost is not None and not scheduled:

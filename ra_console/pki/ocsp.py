@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from ra_console.pki._common import utc_seconds
-from ra_console.pki.lint import Finding, _findings
 from ra_console.pki.localca import load_ca
 from ra_console.pki.revocation import load_revoked
 
@@ -79,9 +78,12 @@ def respond(directory, request_der: bytes, now: datetime,
 
 def lint_response(response_der: bytes) -> list:
     """pkilint's RFC 6960 checks of an OCSP response (list of lint.Finding)."""
+    # here, not at the top: the web app answers OCSP requests with this module and never
+    # lints there; pkilint's loaded schemas cost each gunicorn worker tens of MB
     from pkilint import loader, pkix
     from pkilint.pkix import extension, name, ocsp as pkilint_ocsp
 
+    from ra_console.pki.lint import Finding, _findings
 
     try:
         doc = loader.load_der_ocsp_response(response_der, "ocsp")

@@ -11,11 +11,11 @@ difference and (unless it only reports) fix it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from sqlmodel import select
 
 from ra_console.adapters.directory import LdapDirectory, NoEntry, certificate_der, should_publish
+from ra_console.core.db import aware
 from ra_console.models import Certificate
 
 
@@ -28,10 +28,6 @@ class Difference:
 
     def __str__(self) -> str:
         return f"{self.kind:8} {self.certificate}  {self.dn}  {self.detail}"
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _serial(der: bytes) -> str:
@@ -49,7 +45,7 @@ def sync(runtime, *, fix: bool = True) -> list[Difference]:
         known = {certificate_der(c): c for c in session.exec(
             select(Certificate).where(Certificate.cert_pem.is_not(None))).all()}
     wanted = {der: c for der, c in known.items()
-              if c.status == "issued" and c.not_after and _utc(c.not_after) > now
+              if c.status == "issued" and c.not_after and aware(c.not_after) > now
               and should_publish(c)}
     directory = LdapDirectory(runtime.config)
     differences: list[Difference] = []

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from sqlmodel import Session, select
 
+from ra_console.core.db import aware
 from ra_console.models import Certificate, OutboxMessage, ProblemReport
 from ra_console.pki.input_rules import address_problem, free_text_problem, refuse
 from ra_console.usecases.certificates import revoke
@@ -110,13 +111,9 @@ def open_report(session: Session, runtime, data: ReportInput, ip: str | None
     return report
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite: naive
-
-
 def reminder_step(report: ProblemReport, now: datetime) -> int | None:
     """The smallest reminder step (hours left) the case has reached, if any."""
-    left = _aware(report.due_at) - now
+    left = aware(report.due_at) - now
     reached = [step for step in REMINDER_STEPS if left <= timedelta(hours=step)]
     return min(reached) if reached else None
 
