@@ -10,7 +10,7 @@ from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
 from flask_babel import get_locale, gettext as _, lazy_gettext
 from markupsafe import Markup
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, lazyload, selectinload
 from sqlmodel import select
 
 from ra_console.adapters import outbox
@@ -119,11 +119,13 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
 
     def get_query(self):
         # the list never shows the PEM texts (kilobytes each, stored out of line); person
-        # and institute come in one extra query per page
+        # and institute come in one extra query per page, the mailbox's addresses and
+        # owner only if something asks (the row's addresses are its own column)
         return super().get_query().options(
             defer(Certificate.csr_pem), defer(Certificate.cert_pem),
             defer(Certificate.chain_pem), selectinload(Certificate.person),
-            selectinload(Certificate.mailbox))
+            selectinload(Certificate.mailbox).options(
+                lazyload(Mailbox.addresses), lazyload(Mailbox.owner)))
 
     def scope_query(self, query):
         actor = current_actor()
