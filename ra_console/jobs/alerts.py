@@ -18,6 +18,7 @@ from sqlmodel import select
 from ra_console.adapters.health import crl_next_updates, utc
 from ra_console.adapters.outbox import enqueue
 from ra_console.adapters.settings import safe_mode
+from ra_console.jobs.admin_mail import handle_admin_alert
 from ra_console.models import OutboxMessage, RunnerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -77,10 +78,6 @@ def alert_silent_runners_directly(runtime) -> int:
         if not silent or beating is not None:  # a live runner alerts through the outbox
             return 0
         claims = [(runner.runner, *_silence(runner, now)) for runner in silent]
-    # here, not at the top: the web processes import this module, and the outbox handlers
-    # bring pkilint and the CA connectors (+60 MB per gunicorn worker) for a rare incident
-    from ra_console.jobs.handlers import handle_admin_alert
-
     sent = 0
     for name, context, path, incident in claims:
         with runtime.session() as session:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlmodel import Session, select
 
 from ra_console.adapters import mail
@@ -15,6 +14,12 @@ from ra_console.adapters.directory import LdapDirectory, NoEntry
 from ra_console.adapters.outbox import RetryLater
 from ra_console.adapters.settings import issuance_pause
 from ra_console.core.db import lock_rows
+from ra_console.jobs.admin_mail import (
+    alert_recipients,
+    current_runtime as _runtime,
+    handle_admin_alert,
+    public_link as _link,
+)
 from ra_console.models import (
     AuditEvent,
     Certificate,
@@ -57,10 +62,6 @@ def _certificate(session: Session, message: OutboxMessage) -> Certificate:
     return cert
 
 
-def _runtime():
-    return current_app.extensions["ra_runtime"]
-
-
 def order_for(cert: Certificate, runtime) -> Order:
     return Order(request_id=cert.public_id, csr_pem=cert.csr_pem,
                  profile=runtime.profiles[cert.profile],
@@ -95,10 +96,6 @@ def handle_ca_revoke(session: Session, message: OutboxMessage) -> None:
 def languages_for(person: Person) -> list[str]:
     """The person's language, or German and English when it is unknown."""
     return [person.locale] if person.locale in ("de", "en") else ["de", "en"]
-
-
-def _link(path: str) -> str:
-    return _runtime().config["public_base_url"].rstrip("/") + path
 
 
 def _last_event_data(session: Session, entity_id: str, trigger: str) -> dict:
@@ -167,19 +164,6 @@ def handle_deactivated_mail(session: Session, message: OutboxMessage) -> None:
                              if message.payload.get("lang") else ["de", "en"], context))
 
 
-def alert_recipients(session: Session, config: dict) -> list[str]:
-    """Configured alert addresses, else the IdM addresses of every RA admin."""
-    if config["alerts.recipients"]:
-        return list(config["alerts.recipients"])
-
-    rows = session.exec(select(MailboxAddress.address).join(
-        Mailbox, Mailbox.id == MailboxAddress.mailbox_id).join(
-        RoleAssignment, RoleAssignment.person_id == Mailbox.owner_id).where(
-        RoleAssignment.role == "ra_admin", MailboxAddress.is_primary,
-        Mailbox.source == "idm", Mailbox.status == "verified")).all()
-    return sorted(set(rows))
-
-
 def handle_alert_mail(session: Session, message: OutboxMessage) -> None:
     """A certificate from a CA failed a check or has pkilint errors: tell the RA admins."""
     cert = _certificate(session, message)
@@ -190,16 +174,6 @@ def handle_alert_mail(session: Session, message: OutboxMessage) -> None:
                "problems": "\n".join(f"- {p}" for p in payload.get("problems", [])),
                "link": _link(f"/console/certificates/details/?id={cert.id}")}
     rendered = mail.render("certificate_check_failed", ["en"], context)
-    for recipient in alert_recipients(session, _runtime().config):
-        mail.deliver(recipient, rendered)
-
-
-def handle_admin_alert(session: Session, message: OutboxMessage) -> None:
-    """Something needs an RA admin (a refused sign-in, paused removals): the payload names
-    the mail template, its values and the console page to link to."""
-    payload = message.payload
-    rendered = mail.render(payload["template"], ["en", "de"], {
-        **payload["context"], "link": _link(payload.get("path", "/console/"))})
     for recipient in alert_recipients(session, _runtime().config):
         mail.deliver(recipient, rendered)
 

@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from pkilint import loader, pkix
 from pkilint.cabf import cabf_crl, smime
 from pkilint.pkix import certificate, crl, extension, name
 
-# Findings at or above this level block delivery; NOTICE/INFO are informational.
-BLOCKING = ("FATAL", "ERROR", "WARNING")
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str  # FATAL, ERROR, WARNING, NOTICE, INFO
-    code: str
-    message: str
-
-
-def _findings(results) -> list[Finding]:
-    found = []
-    for result in results:
-        for description in result.finding_descriptions:
-            found.append(Finding(
-                severity=description.finding.severity.name,
-                code=description.finding.code,
-                message=description.message or "",
-            ))
-    return found
-
-
-def is_blocking(findings: list[Finding]) -> bool:
-    """True if any finding is a warning or worse."""
-    return any(f.severity in BLOCKING for f in findings)
+# Finding and is_blocking are part of this module's interface too (callers import them here)
+from ra_console.pki.findings import BLOCKING, Finding, findings_of, is_blocking  # noqa: F401
 
 
 def lint_certificate(cert_der: bytes) -> list[Finding]:
@@ -47,7 +22,7 @@ def lint_certificate(cert_der: bytes) -> list[Finding]:
     if level_generation is None:
         return [Finding("FATAL", "ra.no_smime_policy_oid",
                         "no CA/B Forum S/MIME policy OID, type cannot be determined")]
-    return _findings(_validator(*level_generation).validate(doc.root))
+    return findings_of(_validator(*level_generation).validate(doc.root))
 
 
 @lru_cache(maxsize=None)
@@ -82,7 +57,7 @@ def lint_crl(crl_der: bytes, *, authority: bool = False) -> list[Finding]:
             cabf_crl.CabfCrlReasonCodeAllowlistValidator(crl_type),
         ],
     )
-    return _findings(validator.validate(doc.root))
+    return findings_of(validator.validate(doc.root))
 
 
 __all__ = ["BLOCKING", "Finding", "is_blocking", "lint_certificate", "lint_crl"]

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from ra_console.pki._common import utc_seconds
+from ra_console.pki.findings import Finding, findings_of
 from ra_console.pki.localca import load_ca
 from ra_console.pki.revocation import load_revoked
 
@@ -78,12 +79,10 @@ def respond(directory, request_der: bytes, now: datetime,
 
 def lint_response(response_der: bytes) -> list:
     """pkilint's RFC 6960 checks of an OCSP response (list of lint.Finding)."""
-    # here, not at the top: the web app answers OCSP requests with this module and never
-    # lints there; pkilint's loaded schemas cost each gunicorn worker tens of MB
+    # pkilint here, not at the top: the web app answers OCSP requests with this module
+    # and never lints there; pkilint's loaded schemas cost each gunicorn worker tens of MB
     from pkilint import loader, pkix
     from pkilint.pkix import extension, name, ocsp as pkilint_ocsp
-
-    from ra_console.pki.lint import Finding, _findings
 
     try:
         doc = loader.load_der_ocsp_response(response_der, "ocsp")
@@ -93,4 +92,4 @@ def lint_response(response_der: bytes) -> list:
         [pkilint_ocsp.create_response_decoder(),
          pkix.create_attribute_decoder(name.ATTRIBUTE_TYPE_MAPPINGS),
          pkix.create_extension_decoder(extension.EXTENSION_MAPPINGS)], [])
-    return _findings(validator.validate(doc.root))
+    return findings_of(validator.validate(doc.root))
