@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
+from ra_console.adapters.ldap_connection import close, ldap_connection
 from ra_console.models import Certificate
 from ra_console.pki.bundles import pkcs7_der
 from ra_console.pki.pkcs7 import load_certificates, split_leaf
@@ -65,17 +66,6 @@ class Entry:
     smime_allowed: bool = False
 
 
-def _close(connection: ldap3.Connection) -> None:
-    """Close the socket even of a connection that never got going (ldap3 leaves it open)."""
-    try:
-        connection.unbind()
-    except LDAPException:
-        pass
-    sock = getattr(connection, "socket", None)
-    if sock is not None:
-        sock.close()
-
-
 class LdapDirectory:
     def __init__(self, config: dict):
         self.config = config
@@ -86,26 +76,11 @@ class LdapDirectory:
         try:
             yield connection
         finally:
-            _close(connection)
+            close(connection)
 
     def connect(self) -> ldap3.Connection:
-        config = self.config
-        timeout = config["directory.timeout_seconds"]
-        server = ldap3.Server(config["directory.url"], connect_timeout=timeout,
-                              get_info=ldap3.SCHEMA)
-        connection = ldap3.Connection(
-            server, user=config["directory.bind_dn"] or None,
-            password=config["directory_bind_password"] or None,
-            receive_timeout=timeout, raise_exceptions=True, auto_bind=False)
-        try:
-            connection.open()
-            if config["directory.start_tls"]:
-                connection.start_tls()
-            connection.bind()
-            return connection
-        except LDAPException as exc:
-            _close(connection)
-            raise DirectoryUnavailable(f"LDAP {config['directory.url']}: {exc}") from None
+        return ldap_connection(self.config, "directory", unavailable=DirectoryUnavailable,
+                               get_info=ldap3.SCHEMA)
 
     def _allowed(self, connection, object_classes) -> set[str]:
         schema = connection.server.schema

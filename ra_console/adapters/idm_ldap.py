@@ -12,6 +12,8 @@ import ldap3
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
+from ra_console.adapters.ldap_connection import close, ldap_connection
+
 TIMESTAMP = "modifytimestamp"
 
 
@@ -47,24 +49,9 @@ class IdmDirectory:
         return list(dict.fromkeys(n for n in names if n))
 
     def _connect(self) -> ldap3.Connection:
-        config = self.config
-        timeout = config["ldap_sync.timeout_seconds"]
-        server = ldap3.Server(config["ldap_sync.url"], connect_timeout=timeout,
-                              get_info=ldap3.NONE)
         # check_names off: the names are the site's; the server says what it knows
-        connection = ldap3.Connection(
-            server, user=config["ldap_sync.bind_dn"] or None,
-            password=config["ldap_sync_bind_password"] or None, receive_timeout=timeout,
-            raise_exceptions=True, auto_bind=False, check_names=False, read_only=True)
-        try:
-            connection.open()
-            if config["ldap_sync.start_tls"]:
-                connection.start_tls()
-            connection.bind()
-        except LDAPException as exc:
-            _close(connection)
-            raise IdmDirectoryUnavailable(f"LDAP {config['ldap_sync.url']}: {exc}") from None
-        return connection
+        return ldap_connection(self.config, "ldap_sync", unavailable=IdmDirectoryUnavailable,
+                               check_names=False, read_only=True)
 
     def entries(self, changed_since: str | None = None) -> Iterator[LdapEntry]:
         """Every entry matching the filter, or (changed_since: a generalized time as the
@@ -87,14 +74,4 @@ class IdmDirectory:
         except LDAPException as exc:
             raise IdmDirectoryUnavailable(f"LDAP search: {exc}") from None
         finally:
-            _close(connection)
-
-
-def _close(connection: ldap3.Connection) -> None:
-    try:
-        connection.unbind()
-    except LDAPException:
-        pass
-    sock = getattr(connection, "socket", None)
-    if sock is not None:
-        sock.close()
+            close(connection)
