@@ -1,7 +1,7 @@
-"""A private slapd for the LDAP sync's tests and benchmark: its own folder, a free loopback
-port, slapd.conf with the Debian schemas and the eduPerson schema of
-tests/schema/eduperson.ldif (a cn=config LDIF, turned into slapd.conf lines here), and
-optionally entries loaded offline with slapadd before it starts."""
+"""A private slapd for the tests of directory publication and the LDAP sync, and for the
+benchmark: its own folder, a free loopback port, slapd.conf with the Debian schemas and the
+eduPerson schema of tests/schema/eduperson.ldif (a cn=config LDIF, turned into slapd.conf
+lines here), and optionally entries loaded offline with slapadd before it starts."""
 
 from __future__ import annotations
 

@@ -1,22 +1,16 @@
-"""Directory publication against a real slapd, started here on a free loopback port with
-its own temporary configuration (slapd.conf) and schema (core, cosine, inetorgperson)."""
+"""Directory publication against a real slapd (tests/slapd_server.py: a free loopback port,
+its own temporary configuration and schema)."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import ldap3
 import pytest
 from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from slapd_server import ADMIN, PEOPLE, SECRET, Slapd, available, base_ldif
 from sqlmodel import select
 from support import missing
 
@@ -27,91 +21,17 @@ from ra_console.usecases import certificates as certs
 from ra_console.usecases.directory_sync import sync
 from ra_console.web.current import actor_for
 
-SUFFIX = "dc=uni,dc=example,dc=org"
-ADMIN, SECRET = f"cn=admin,{SUFFIX}", "secret"
-SCHEMA = Path("/etc/ldap/schema")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Slapd:
-    folder: Path
-    port: int
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"ldap://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        log = open(self.folder / "slapd.log", "ab")
-        self.process = subprocess.Popen(
-            [shutil.which("slapd") or "/usr/sbin/slapd", "-f", str(self.folder / "slapd.conf"),
-             "-h", f"{self.url}/", "-d", "0"], stdout=log, stderr=log)
-        log.close()
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError("slapd did not start: "
-                           + (self.folder / "slapd.log").read_text(errors="replace")[-2000:])
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
-        self.process = None
-
-    @contextmanager
-    def admin(self):
-        conn = ldap3.Connection(ldap3.Server(self.url, get_info=ldap3.NONE), ADMIN, SECRET,
-                                auto_bind=True, raise_exceptions=True)
-        try:
-            yield conn
-        finally:
-            conn.unbind()
-
 
 @pytest.fixture(scope="module")
 def slapd(tmp_path_factory):
-    exe = shutil.which("slapd") or ("/usr/sbin/slapd" if Path("/usr/sbin/slapd").exists()
-                                    else None)
-    if exe is None or not (SCHEMA / "inetorgperson.schema").exists():
+    if not available():
         missing("slapd (Debian packages slapd, ldap-utils)")
     folder = tmp_path_factory.mktemp("slapd")
-    (folder / "data").mkdir()
-    (folder / "slapd.conf").write_text(f"""
-include {SCHEMA}/core.schema
-include {SCHEMA}/cosine.schema
-include {SCHEMA}/inetorgperson.schema
-pidfile {folder}/slapd.pid
-argsfile {folder}/slapd.args
-modulepath /usr/lib/ldap
-moduleload back_mdb
-database mdb
-maxsize 10485760
-suffix "{SUFFIX}"
-rootdn "{ADMIN}"
-rootpw {SECRET}
-directory {folder}/data
-index objectClass eq
-index mail eq
-""")
-    server = Slapd(folder=folder, port=_free_port())
+    server = Slapd(folder)
+    server.configure()
+    (folder / "base.ldif").write_text(base_ldif())
+    server.load(folder / "base.ldif")
     server.start()
-    with server.admin() as conn:
-        conn.add(SUFFIX, ["dcObject", "organization"], {"dc": "uni", "o": "Example University"})
-        conn.add(f"ou=people,{SUFFIX}", ["organizationalUnit"], {"ou": "people"})
     yield server
     server.stop()
 
@@ -121,21 +41,21 @@ def people(slapd):
     """Erika as an inetOrgPerson (has userSMIMECertificate); Max as a pilotPerson with
     pkiUser (userCertificate only)."""
     with slapd.admin() as conn:
-        conn.search(f"ou=people,{SUFFIX}", "(objectClass=*)", search_scope=ldap3.LEVEL)
+        conn.search(PEOPLE, "(objectClass=*)", search_scope=ldap3.LEVEL)
         for entry in list(conn.entries):
             conn.delete(entry.entry_dn)
-        conn.add(f"uid=erika,ou=people,{SUFFIX}", ["inetOrgPerson"],
+        conn.add(f"uid=erika,{PEOPLE}", ["inetOrgPerson"],
                  {"cn": "Erika Mustermann", "sn": "Mustermann", "uid": "erika",
                   "mail": "erika.mustermann@uni.example.org"})
-        conn.add(f"cn=Max Muster,ou=people,{SUFFIX}", ["pilotPerson", "pkiUser"],
+        conn.add(f"cn=Max Muster,{PEOPLE}", ["pilotPerson", "pkiUser"],
                  {"cn": "Max Muster", "sn": "Muster", "mail": "max.muster@uni.example.org"})
-    return {"erika": f"uid=erika,ou=people,{SUFFIX}", "max": f"cn=Max Muster,ou=people,{SUFFIX}"}
+    return {"erika": f"uid=erika,{PEOPLE}", "max": f"cn=Max Muster,{PEOPLE}"}
 
 
 @pytest.fixture
 def config_overrides(slapd):
     return {"directory.enabled": True, "directory.url": slapd.url, "directory.bind_dn": ADMIN,
-            "directory_bind_password": SECRET, "directory.base_dn": f"ou=people,{SUFFIX}",
+            "directory_bind_password": SECRET, "directory.base_dn": PEOPLE,
             "directory.timeout_seconds": 3}
 
 
@@ -231,7 +151,7 @@ def test_sync_finds_and_fixes_drift(app, seeded, issue_directly, slapd, people, 
            "RA_PKI_LOCAL_CA_PATH": seeded.config["pki.local_ca_path"],
            "RA_DIRECTORY_ENABLED": "true", "RA_DIRECTORY_URL": slapd.url,
            "RA_DIRECTORY_BIND_DN": ADMIN, "RA_DIRECTORY_BIND_PASSWORD": SECRET,
-           "RA_DIRECTORY_BASE_DN": f"ou=people,{SUFFIX}"}
+           "RA_DIRECTORY_BASE_DN": PEOPLE}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     from ra_console.cli.main import main
