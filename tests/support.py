@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from ra_console.adapters.challenges import token_for
 from ra_console.core.config import load_config
-from ra_console.models import Challenge, Institute, MailboxAddress, Person
+from ra_console.models import AuditEvent, Certificate, Challenge, Institute, MailboxAddress, Person
 from ra_console.usecases.addresses import MailboxInput, add_mailbox, redeem, send_challenge
 from ra_console.usecases.api_tokens import SCOPES, issue as issue_token
 from ra_console.web.current import actor_for
@@ -126,6 +126,22 @@ def assert_key_never_sent(sent, key) -> None:
                 assert pattern not in haystack, f"{name} of the private key in {request.url}"
         assert b"PRIVATE KEY" not in request.body
 
+
+
+def assert_revoked_by_key_holder(runtime, cert, sent, key):
+    """After revocation by proof of key possession: the certificate is revoked for key
+    compromise by its key holder (audited), the one POST to /pki/revoke names the key's
+    fingerprint, and the key never left the browser. Returns that POST."""
+    with runtime.session() as s:
+        row = s.get(Certificate, cert.id)
+        assert row.status == "revoked" and row.revocation_reason == "keyCompromise"
+        event = s.exec(select(AuditEvent).where(AuditEvent.entity_id == cert.public_id,
+                                                AuditEvent.trigger == "revoke")).one()
+        assert event.role == "key_holder"
+    [post] = [r for r in sent if r.method == "POST"]
+    assert post.url.endswith("/pki/revoke") and cert.spki_sha256.encode() in post.body
+    assert_key_never_sent(sent, key)
+    return post
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

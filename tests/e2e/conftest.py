@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from support import missing
+
+from ra_console.models import Certificate
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -184,6 +187,26 @@ def make_portal(chromium, live_server, tmp_path):
 @pytest.fixture
 def portal(make_portal) -> Portal:
     return make_portal()
+
+
+@pytest.fixture
+def issued_with_key(issue_directly, new_csr, runtime):
+    """issued_with_key(kind) -> (certificate, key): an issued certificate of erika for a
+    fresh "rsa" or "ec" (P-256) key, for revocation by proof of key possession."""
+    def issue(kind: str):
+        key, csr_pem = new_csr(curve=ec.SECP256R1()) if kind == "ec" else new_csr()
+        cert_id = issue_directly(csr=csr_pem)
+        with runtime.session() as s:
+            return s.get(Certificate, cert_id), key
+    return issue
+
+
+@pytest.fixture
+def revoke_page(portal):
+    """The page for revocation without an account (/pki/revoke), opened in the portal's
+    tab."""
+    portal.page.goto(f"{portal.base}/pki/revoke")
+    return portal.page
 
 
 @pytest.fixture(scope="session")
