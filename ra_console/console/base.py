@@ -14,6 +14,8 @@ from flask import Response, abort, redirect, request, stream_with_context, url_f
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
+from flask_admin.model.template import LinkRowAction
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.utils import secure_filename
@@ -62,6 +64,14 @@ class Guarded:
     def may_write(self) -> bool:
         actor = current_actor()
         return actor is not None and any(actor.has_role(r) for r in self.write_roles)
+
+
+# Who reads the audit log (AuditView); others get no link to a row's history.
+AUDIT_READERS = ("ra_admin", "auditor")
+
+# A row's history: its audit events (the audit list finds them by the row's public id).
+HISTORY = LinkRowAction("fa fa-history", lambda action, row_id, row: url_for(
+    "audit.index_view", search=row.public_id), title=lazy_gettext("History"))
 
 
 class GuardedIndexView(Guarded, AdminIndexView):
@@ -204,6 +214,16 @@ class GuardedModelView(Guarded, ModelView):
         if row is None:
             abort(404)
         return row
+
+    @property
+    def shows_history(self) -> bool:
+        actor = current_actor()
+        return actor is not None and any(actor.has_role(r) for r in AUDIT_READERS)
+
+    def get_list_row_actions(self):
+        """The row icons; the history only for those who may read the audit log."""
+        actions = super().get_list_row_actions()
+        return actions if self.shows_history else [a for a in actions if a is not HISTORY]
 
     def is_action_allowed(self, name: str) -> bool:
         return self.may_write and super().is_action_allowed(name)

@@ -40,8 +40,11 @@ def person_name(person: Person | None) -> str:
     """'Erika Mustermann (erika)': the name people know and the one the IdM knows."""
     if person is None:
         return ""
-    name = person.display_name
-    return name if name == person.username else f"{name} ({person.username})"
+    return name_and_username(person.display_name, person.username)
+
+
+def name_and_username(name: str, username: str) -> str:
+    return name if name == username else f"{name} ({username})"
 
 
 def face_of(row) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, g, url_for
+from flask import flash, g, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
@@ -14,18 +14,29 @@ from sqlalchemy.orm import defer, lazyload, selectinload
 from sqlmodel import select
 
 from ra_console.adapters import outbox
-from ra_console.console.base import GuardedModelView, GuardedView, readable_column, status_label
-from ra_console.console.faces import colon_serial, face_of, person_name
+from ra_console.console.base import (
+    AUDIT_READERS,
+    HISTORY,
+    GuardedModelView,
+    GuardedView,
+    readable_column,
+    status_label,
+)
+from ra_console.console.faces import colon_serial, face_of, name_and_username, person_name
 from ra_console.console.labels import trigger_label, value_label
-from ra_console.console.name_search import NameTerms, count_and_page
+from ra_console.console.name_search import NameTerms, count_and_ids
 from ra_console.console.revoke_all import BulkRevokeMixin, RevocationForm, RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
 from ra_console.models import Certificate, Mailbox, MailboxAddress, Person
+from ra_console.models.organization import display_name_of
+from ra_console.queries.certificate_list import listed_certificates
 from ra_console.usecases.certificates import revoke
 from ra_console.usecases.sessions import end_all_sessions
 from ra_console.web.current import current_actor
+from ra_console.web.formats import local_time
 from ra_console.web.messages import audit_message
+from ra_console.web.pages import state_label
 from ra_console.workflow import workflows
 from ra_console.workflow.audit import verify_chain
 
@@ -116,6 +127,7 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
     column_export_exclude_list = ["csr_pem", "cert_pem", "chain_pem", "consents"]
     trigger_forms = {"revoke": RevocationForm}
     column_auto_select_related = False  # get_query loads person and mailbox (selectinload)
+    list_template = "console/certificate_list.html"
 
     def get_query(self):
         # the list never shows the PEM texts (kilobytes each, stored out of line); person
@@ -149,17 +161,43 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):
-        """A search by names only, in the default order, for an actor who sees every
-        certificate: counted, ranked and paged in the narrow name table (name_search.py).
-        Everything else goes Flask-Admin's way (with the names as a semi-join there)."""
+        """The list page's rows as plain rows of the listed columns (listed_cells formats
+        them); other callers (the export) get entities. A search by names only, in the
+        default order, for an actor who sees every certificate, is counted, ranked and paged
+        in the narrow name table (name_search.py); everything else goes Flask-Admin's way
+        (with the names as a semi-join there)."""
         names, others = _split_terms(search or "")
         actor = current_actor()
+        listing = execute and request.endpoint == f"{self.endpoint}.index_view"
         if (execute and names and not others and not filters and sort_column is None
                 and (actor.has_role("ra_admin") or actor.has_role("auditor"))):
-            return count_and_page(get_session(), names, self.get_query(), page,
-                                  self.page_size if page_size is None else page_size)
-        return super().get_list(page, sort_column, sort_desc, search, filters,
-                                execute=execute, page_size=page_size)
+            count, ids = count_and_ids(get_session(), names, page,
+                                       self.page_size if page_size is None else page_size)
+        elif listing:
+            count, query = super().get_list(page, sort_column, sort_desc, search, filters,
+                                            execute=False, page_size=page_size)
+            ids = [row_id for (row_id,) in query.with_entities(Certificate.id)]
+        else:
+            return super().get_list(page, sort_column, sort_desc, search, filters,
+                                    execute=execute, page_size=page_size)
+        if listing:
+            return count, listed_certificates(get_session(), ids)
+        position = {row_id: n for n, row_id in enumerate(ids)}
+        rows = self.get_query().filter(Certificate.id.in_(ids)).all() if ids else []
+        return count, sorted(rows, key=lambda row: position[row.id])
+
+    def listed_cells(self, row) -> list[tuple[str, str]]:
+        """The column_list's cells of a listed row, as the column formatters show them."""
+        name = display_name_of(row.given_name, row.surname, row.legal_given_name,
+                               row.legal_surname, row.username) if row.username else ""
+        cells = {"status": state_label("certificate", row.status),
+                 "addresses": ", ".join(row.addresses or []),
+                 "person": name_and_username(name, row.username) if name else "",
+                 "mailbox.institute": row.institute or "", "profile": row.profile,
+                 "created_at": local_time(row.created_at),
+                 "not_after": local_time(row.not_after), "serial": colon_serial(row.serial),
+                 "ca_name": row.ca_name or ""}
+        return [(column, cells[column]) for column in self.column_list]
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Flask-Admin's search (each term: ILIKE on every searchable column that could
@@ -286,8 +324,7 @@ class InstituteView(GuardedModelView):
 class PersonView(RevokeAllMixin, GuardedModelView):
     column_extra_row_actions = [
         LinkRowAction("fa fa-ban", "revoke-all/{row_id}", title=lazy_gettext("Revoke all certificates")),
-        LinkRowAction("fa fa-history", lambda action, row_id, row: url_for(
-            "audit.index_view", search=row.public_id), title=lazy_gettext("History")),
+        HISTORY,
     ]
     column_list = ["username", "given_name", "surname", "affiliations", "legal_surname",
                    "last_login_at"]
@@ -355,6 +392,7 @@ def _audit_record(view, context, model, name):
 
 
 class AuditView(GuardedModelView):
+    read_roles = AUDIT_READERS
     write_roles = ()
     column_list = ["seq", "at", "entity_type", "entity_id", "trigger", "from_state",
                    "to_state", "actor", "role", "ip"]

@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import BooleanField, TextAreaField
 
+from ra_console.console.base import HISTORY
 from ra_console.console.faces import done_message, face_of
 from ra_console.core.db import get_session
 from ra_console.queries.history import state_path
@@ -44,8 +45,7 @@ class WorkflowActionsMixin:
 
     column_extra_row_actions = [
         LinkRowAction("fa fa-play", "actions/{row_id}", title=lazy_gettext("Actions")),
-        LinkRowAction("fa fa-history", lambda action, row_id, row: url_for(
-            "audit.index_view", search=row.public_id), title=lazy_gettext("History")),
+        HISTORY,
     ]
     # forms for transitions that take more than a comment (e.g. a revocation reason)
     trigger_forms: dict[str, type[ActionForm]] = {}

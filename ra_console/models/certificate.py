@@ -40,7 +40,8 @@ class Certificate(SQLModel, table=True):
     spki_sha256: str = text(64, index=True)
     origin: str = text(16, default="upload")  # upload | browser
     consents: dict[str, Any] = json_field(default_factory=dict)
-    created_at: datetime = timestamp(default_factory=utcnow)
+    # indexed: the console's certificate list is newest first (a full scan at 1 M without)
+    created_at: datetime = timestamp(default_factory=utcnow, index=True)
     # CA pipeline (operator detail).
     ca_name: Optional[str] = text(64, default=None, nullable=True)
     ca_ref: Optional[str] = text(200, default=None, nullable=True)

@@ -73,9 +73,17 @@ class Person(SQLModel, table=True):
 
     @property
     def display_name(self) -> str:
-        given = self.legal_given_name or self.given_name
-        surname = self.legal_surname or self.surname
-        return f"{given} {surname}".strip() or self.username
+        return display_name_of(self.given_name, self.surname, self.legal_given_name,
+                               self.legal_surname, self.username)
+
+
+def display_name_of(given_name: str, surname: str, legal_given_name: str | None,
+                    legal_surname: str | None, username: str) -> str:
+    """The legal name where an identity check recorded one, else the IdM's; the user name
+    for a person without a name (also for plain rows: queries/certificate_list.py)."""
+    given = legal_given_name or given_name
+    surname = legal_surname or surname
+    return f"{given} {surname}".strip() or username
 
 
 class RoleAssignment(SQLModel, table=True):

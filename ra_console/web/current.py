@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import g, request, session as http_session
+from sqlalchemy.orm import lazyload
 from sqlmodel import select
 
 from ra_console.core.db import get_session
@@ -18,11 +19,15 @@ def current_person() -> Person | None:
         person_id = http_session.get("person_id")
         g.person, g.role_assignments = None, []
         if person_id:
-            # the person and their role assignments in one round trip: every page needs both
+            # the person and their role assignments in one round trip: every page needs
+            # both (the assignments' own person and institute only if asked: one
+            # statement less on every page)
             rows = get_session().exec(
                 select(Person, RoleAssignment)
                 .outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
-                .where(Person.id == person_id)).all()
+                .where(Person.id == person_id)
+                .options(lazyload(RoleAssignment.person),
+                         lazyload(RoleAssignment.institute))).all()
             if rows and is_current_generation(rows[0][0].session_generation):
                 g.person = rows[0][0]
                 g.role_assignments = [assignment for _, assignment in rows if assignment]

@@ -258,3 +258,33 @@ def test_issued_per_month_ends_with_the_current_month(runtime, day, first, last)
             s, datetime(*day, 9, 0, tzinfo=timezone.utc))]
     assert len(months) == 12 and months[0] == first and months[-1] == last
     assert months == sorted(set(months))
+
+
+def test_row_history_links_only_for_audit_readers(browser, make_certificate, runtime):
+    """A row's history icon leads to the audit log: shown to RA admins and auditors, not
+    to network contacts, who may not read it (no link to a refusal)."""
+    from ra_console.models import Institute, Mailbox
+    from ra_console.usecases.addresses import MailboxInput, add_mailbox
+    from ra_console.workflow.actor import SYSTEM
+
+    public_id = make_certificate()
+    with runtime.session() as s:  # the certificate moves to a mailbox of ITC
+        itc = s.exec(select(Institute).where(Institute.code == "ITC")).one()
+        mailbox = add_mailbox(s, SYSTEM, itc, MailboxInput(
+            primary="history.check@itc.uni.example.org", aliases=(), kind="functional",
+            display_name="History check", applicant="max", comment=""), max_aliases=2)
+        s.flush()
+        cert = s.exec(select(Certificate).where(Certificate.public_id == public_id)).one()
+        cert.mailbox_id = s.exec(select(Mailbox.id).where(
+            Mailbox.public_id == mailbox.public_id)).one()
+        s.commit()
+    history = f"/console/audit/?search={public_id}"
+    for who, shown in (("admin", True), ("auditor", True), ("nk-itc", False)):
+        browser.login(who)
+        listing = browser.get("/console/certificates/").get_data(as_text=True)
+        assert f"/console/certificates/actions/{cert.id}" in listing, who
+        assert (history in listing) is shown, who
+        mailboxes = browser.get("/console/mailboxes/").get_data(as_text=True)
+        assert "history.check@itc.uni.example.org" in mailboxes, who
+        assert ("/console/audit/?search=" in mailboxes) is shown, who
+        browser.logout()

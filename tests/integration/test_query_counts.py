@@ -263,3 +263,15 @@ def test_reminder_sweep_costs_the_same_for_more_reminders(app, runtime, clock, n
     with runtime.session() as s:
         assert len(s.exec(select(OutboxMessage).where(
             OutboxMessage.dedupe_key.like("mail:expiry_reminder:%"))).all()) == 4
+
+
+def test_certificate_list_reads_its_rows_in_one_statement(runtime, seeded, browser):
+    """The list's rows with holder and institute in one statement, whatever the page
+    shows (queries/certificate_list.py); the sign-in's person and roles in one."""
+    grow(runtime, "erika", 3)
+    browser.login("admin")
+    # the person with roles, the ranked page of ids with the count, the rows
+    assert statements_for(runtime, browser, "/console/certificates/?search=Erika+Mustermann") == 3
+    # the person with roles, the count, the page of ids, the rows
+    assert statements_for(runtime, browser, "/console/certificates/") == 4
+    assert statements_for(runtime, browser, "/console/certificates/?search=%5Eerika.extra") <= 5

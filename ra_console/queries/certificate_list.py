@@ -1,0 +1,29 @@
+"""A page of the console's certificate list: the listed columns of the page's certificates
+with the holder's name and the institute, in one statement, as plain rows (no ORM
+entities: loading and rendering entities cost a full page as much as the search itself;
+docs/performance.md)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+
+from ra_console.models import Certificate, Institute, Mailbox, Person
+
+
+def listed_certificates(session, ids: list[int]) -> list[Row]:
+    """The rows of `ids`, in that order (ids not found are left out)."""
+    if not ids:
+        return []
+    statement = (
+        select(Certificate.id, Certificate.public_id, Certificate.status,
+               Certificate.addresses, Certificate.profile, Certificate.created_at,
+               Certificate.not_after, Certificate.serial, Certificate.ca_name,
+               Person.username, Person.given_name, Person.surname, Person.legal_given_name,
+               Person.legal_surname, Institute.code.label("institute"))
+        .outerjoin(Person, Person.id == Certificate.person_id)
+        .outerjoin(Mailbox, Mailbox.id == Certificate.mailbox_id)
+        .outerjoin(Institute, Institute.id == Mailbox.institute_id)
+        .where(Certificate.id.in_(ids)))
+    found = {row.id: row for row in session.execute(statement)}
+    return [found[i] for i in ids if i in found]
