@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 # docs/deployment.md (deploy/systemd/ra-console-web.service) starts gunicorn with these
 DEPLOY_FLAGS = ["--no-control-socket", "--access-logfile", "-"]
+TICKS = os.sysconf("SC_CLK_TCK")  # /proc's CPU times are in these
 
 
 def log(message: str, tag: str = "bench") -> None:
@@ -113,6 +114,26 @@ def cpu_ticks(pid: int) -> int | None:
         return None
     fields = stat.rsplit(")", 1)[1].split()  # the name may hold spaces and brackets
     return int(fields[11]) + int(fields[12])
+
+
+def postgres_pids(database: str | None = None) -> list[int]:
+    """The PostgreSQL server's processes (with a database name: only its backends)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    title = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres") and (database is None
+                                                  or f" {database} " in title + " "):
+                found.append(int(entry))
+    return found
+
+
+def ticks_of(pids) -> int:
+    return sum(cpu_ticks(pid) or 0 for pid in pids)
 
 
 def machine_ticks() -> tuple[int, int]:

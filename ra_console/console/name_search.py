@@ -45,20 +45,32 @@ class NameTerms:
             else_=3)
 
 
-def count_and_ids(session, names: NameTerms, page: int | None,
-                  page_size: int | None) -> tuple[int, list[int]]:
-    """Count and one page of certificate ids, ranked (then newest first), for an actor who
-    sees every certificate: in one statement on the narrow table (a window count: one
-    index scan instead of two)."""
-    ranked = (select(CertificateName.certificate_id, func.count().over())
-              .where(*names.conditions())
-              .order_by(names.rank(), CertificateName.created_at.desc(),
-                        CertificateName.certificate_id.desc()))
+def ranked_page(names: NameTerms, page: int | None, page_size: int | None):
+    """A subquery of one page of matching certificate ids (`certificate_id`), ranked
+    (then newest first) as `position`, with the count of all matches as `total` (window
+    functions over the narrow table: one index scan for both)."""
+    order = (names.rank(), CertificateName.created_at.desc(),
+             CertificateName.certificate_id.desc())
+    ranked = (select(CertificateName.certificate_id, func.count().over().label("total"),
+                     func.row_number().over(order_by=order).label("position"))
+              .where(*names.conditions()).order_by(*order))
     if page_size:
         ranked = ranked.limit(page_size).offset((page or 0) * page_size)
-    found = session.execute(ranked).all()
+    return ranked.subquery("ranked")
+
+
+def count_of(session, names: NameTerms) -> int:
+    return session.execute(select(func.count()).select_from(CertificateName)
+                           .where(*names.conditions())).scalar_one()
+
+
+def count_and_ids(session, names: NameTerms, page: int | None,
+                  page_size: int | None) -> tuple[int, list[int]]:
+    """Count and one page of certificate ids, ranked, for an actor who sees every
+    certificate, in one statement."""
+    ranked = ranked_page(names, page, page_size)
+    found = session.execute(select(ranked.c.certificate_id, ranked.c.total)
+                            .order_by(ranked.c.position)).all()
     if not found:  # nothing, or a page past the end: the count by itself
-        count = session.execute(select(func.count()).select_from(CertificateName)
-                                .where(*names.conditions())).scalar_one() if page else 0
-        return count, []
-    return found[0][1], [row[0] for row in found]
+        return (count_of(session, names) if page else 0), []
+    return found[0].total, [row.certificate_id for row in found]

@@ -24,13 +24,13 @@ from ra_console.console.base import (
 )
 from ra_console.console.faces import colon_serial, face_of, name_and_username, person_name
 from ra_console.console.labels import trigger_label, value_label
-from ra_console.console.name_search import NameTerms, count_and_ids
+from ra_console.console.name_search import NameTerms, count_and_ids, count_of, ranked_page
 from ra_console.console.revoke_all import BulkRevokeMixin, RevocationForm, RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
 from ra_console.models import Certificate, Mailbox, MailboxAddress, Person
 from ra_console.models.organization import display_name_of
-from ra_console.queries.certificate_list import listed_certificates
+from ra_console.queries.certificate_list import listed_certificates, listed_page
 from ra_console.usecases.certificates import revoke
 from ra_console.usecases.sessions import end_all_sessions
 from ra_console.web.current import current_actor
@@ -169,10 +169,16 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
         names, others = _split_terms(search or "")
         actor = current_actor()
         listing = execute and request.endpoint == f"{self.endpoint}.index_view"
+        page_size = self.page_size if page_size is None else page_size
+        session = get_session()
         if (execute and names and not others and not filters and sort_column is None
                 and (actor.has_role("ra_admin") or actor.has_role("auditor"))):
-            count, ids = count_and_ids(get_session(), names, page,
-                                       self.page_size if page_size is None else page_size)
+            if listing:  # the ranked page, its count and its rows in one statement
+                count, rows = listed_page(session, ranked_page(names, page, page_size))
+                if count is None:  # nothing, or a page past the end
+                    count = count_of(session, names) if page else 0
+                return count, rows
+            count, ids = count_and_ids(session, names, page, page_size)
         elif listing:
             count, query = super().get_list(page, sort_column, sort_desc, search, filters,
                                             execute=False, page_size=page_size)
@@ -181,7 +187,7 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
             return super().get_list(page, sort_column, sort_desc, search, filters,
                                     execute=execute, page_size=page_size)
         if listing:
-            return count, listed_certificates(get_session(), ids)
+            return count, listed_certificates(session, ids)
         position = {row_id: n for n, row_id in enumerate(ids)}
         rows = self.get_query().filter(Certificate.id.in_(ids)).all() if ids else []
         return count, sorted(rows, key=lambda row: position[row.id])

@@ -10,20 +10,30 @@ from sqlalchemy.engine import Row
 
 from ra_console.models import Certificate, Institute, Mailbox, Person
 
+LISTED = (
+    select(Certificate.id, Certificate.public_id, Certificate.status, Certificate.addresses,
+           Certificate.profile, Certificate.created_at, Certificate.not_after,
+           Certificate.serial, Certificate.ca_name, Person.username, Person.given_name,
+           Person.surname, Person.legal_given_name, Person.legal_surname,
+           Institute.code.label("institute"))
+    .outerjoin(Person, Person.id == Certificate.person_id)
+    .outerjoin(Mailbox, Mailbox.id == Certificate.mailbox_id)
+    .outerjoin(Institute, Institute.id == Mailbox.institute_id))
+
 
 def listed_certificates(session, ids: list[int]) -> list[Row]:
     """The rows of `ids`, in that order (ids not found are left out)."""
     if not ids:
         return []
-    statement = (
-        select(Certificate.id, Certificate.public_id, Certificate.status,
-               Certificate.addresses, Certificate.profile, Certificate.created_at,
-               Certificate.not_after, Certificate.serial, Certificate.ca_name,
-               Person.username, Person.given_name, Person.surname, Person.legal_given_name,
-               Person.legal_surname, Institute.code.label("institute"))
-        .outerjoin(Person, Person.id == Certificate.person_id)
-        .outerjoin(Mailbox, Mailbox.id == Certificate.mailbox_id)
-        .outerjoin(Institute, Institute.id == Mailbox.institute_id)
-        .where(Certificate.id.in_(ids)))
-    found = {row.id: row for row in session.execute(statement)}
+    found = {row.id: row for row in session.execute(LISTED.where(Certificate.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
+
+
+def listed_page(session, page) -> tuple[int | None, list[Row]]:
+    """The rows of a page subquery (`certificate_id`, `position`, and `total`: the count
+    of the whole result) in its order, with that count; None for no rows."""
+    rows = session.execute(
+        LISTED.add_columns(page.c.total)
+        .join(page, page.c.certificate_id == Certificate.id)
+        .order_by(page.c.position)).all()
+    return (rows[0].total if rows else None), rows

@@ -72,6 +72,27 @@ def test_certificate_search(browser, make_certificate, runtime):
     assert counts and all("common_name" not in s.partition("WHERE")[2] for s in counts)
 
 
+def test_name_search_counts_and_pages(browser, make_certificate, runtime):
+    """The ranked name search (one statement for count, page and rows) counts every match,
+    pages through them and shows an empty page past the end with the count."""
+    from urllib.parse import quote
+
+    first, second = make_certificate(), make_certificate("max")
+    assert (cert_row(runtime, first).common_name, cert_row(runtime, second).common_name) \
+        == ("Erika Mustermann", "Max Muster")
+    name = quote("Muster")  # both: Max's whole name first, then Erika's word start
+    browser.login("admin")
+
+    def listing(query: str) -> str:
+        return browser.get(f"/console/certificates/?{query}").get_data(as_text=True)
+
+    page = listing(f"search={name}")
+    assert "List (2)" in page and page.index(second) < page.index(first)
+    past = listing(f"search={name}&page=5")
+    assert "List (2)" in past and first not in past and second not in past
+    assert "List (" not in listing("search=Nobody")
+
+
 def test_whole_fingerprint_and_id_are_looked_up_by_key(browser, make_certificate, runtime):
     """A whole key fingerprint (as a viewer shows it, or plain) or reference id finds its
     certificate by equality on the B-tree index, not by a trigram scan; a term longer than

@@ -12,10 +12,11 @@ from flask_admin.contrib.sqla import tools
 from sqlalchemy import Unicode, and_, cast, text
 from sqlmodel import select
 
-from ra_console.console.name_search import count_and_ids
+from ra_console.console.name_search import count_and_ids, ranked_page
 from ra_console.console.views import _split_terms
 from ra_console.core.db import make_engine
 from ra_console.models import Certificate, CertificateName, Mailbox, Person
+from ra_console.queries.certificate_list import listed_page
 from tests.integration.test_migration_0007 import insert, migrate
 
 # umlauts, ß and its capital, a dotless ı, names inside names (Lena/Helena, Weiß/Weißer),
@@ -99,6 +100,10 @@ def test_ranked_name_as_typed_then_whole_words_then_word_starts(runtime, names):
         count, ids = count_and_ids(s, names_, 1, 2)  # page 2 of 2
         assert count == 3 and [names[i] for i in ids] == ["Greta Weißer"]
         assert count_and_ids(s, names_, 5, 2) == (3, [])  # past the end
+        # the list page's statement: the ranked page joined to the listed columns
+        total, rows = listed_page(s, ranked_page(names_, 1, 2))
+        assert total == 3 and [names[row.id] for row in rows] == ["Greta Weißer"]
+        assert listed_page(s, ranked_page(names_, 5, 2)) == (None, [])
 
 
 def test_the_app_keeps_the_name_table(runtime, names):
