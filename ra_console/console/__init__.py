@@ -10,6 +10,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale, lazy_gettext
 from sqlalchemy.orm import scoped_session, sessionmaker
 
+from ra_console.console import chrome
 from ra_console.console.csv_import import CsvImportView
 from ra_console.console.dashboard import DashboardView
 from ra_console.console.identity import IdentityCheckView, IdentityDeskView
@@ -83,6 +84,7 @@ def init_console(app: Flask, runtime) -> Admin:
     session = console_session(runtime)
     app.teardown_appcontext(lambda _exc: session.remove())
     app.after_request(declare_language)
+    chrome.install(app)
     admin = Admin(app, name=lazy_gettext("RA console"), url="/console",
                   index_view=DashboardView(name=lazy_gettext("Overview"), url="/console"),
                   theme=Bootstrap4Theme(), csp_nonce_generator=_nonce)

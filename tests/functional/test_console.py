@@ -309,3 +309,28 @@ def test_row_history_links_only_for_audit_readers(browser, make_certificate, run
         assert "history.check@itc.uni.example.org" in mailboxes, who
         assert ("/console/audit/?search=" in mailboxes) is shown, who
         browser.logout()
+
+
+def test_menu_follows_roles_language_and_page(browser):
+    """The main menu is made once per language, roles and page (console/chrome.py); each
+    of the three still changes it."""
+    def menu(url: str) -> str:
+        page = browser.get(url).get_data(as_text=True)
+        return page[page.index("navbar-nav mr-auto"):page.index("navbar-nav navbar-right")]
+
+    def active(nav: str) -> list[str]:
+        return re.findall(r'<li class="active">\s*<a class="nav-link " href="([^"]+)"', nav)
+
+    browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    browser.login("admin")
+    certificates = menu("/console/certificates/")
+    assert active(certificates) == ["/console/certificates/"]
+    assert active(menu("/console/mailboxes/")) == ["/console/mailboxes/"]
+    assert "/console/audit/" in certificates and re.search(r">\s*Certificates</a>", certificates)
+    browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    german = menu("/console/certificates/")
+    assert re.search(r">\s*Zertifikate</a>", german) and "Certificates" not in german
+    browser.logout()
+    browser.login("nk-itc")
+    contact = menu("/console/certificates/")
+    assert "/console/audit/" not in contact and active(contact) == ["/console/certificates/"]
