@@ -13,7 +13,7 @@ from cryptography import x509
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ra_console.adapters.migrate import pending
+from ra_console.adapters.schema_version import pending
 from ra_console.core.db import aware
 from ra_console.models import RunnerHeartbeat
 
