@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs7
 from sqlmodel import select
 from support import der_to_ber
@@ -87,8 +87,8 @@ class FakeCA:
     def issue(self, csr_pem: str, spec: SubjectSpec, validation: str, days: int):
         ca = localca.load_ca(self.folder)
         key = x509.load_pem_x509_csr(csr_pem.encode()).public_key()
-        if self.wrong_key:
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+        if self.wrong_key:  # EC: made at once (an RSA key took longer than the 0.5 s timeout)
+            key = ec.generate_private_key(ec.SECP256R1()).public_key()
         profile = CertificateProfile(name="fake", validation=validation,
                                      fixed_subject=SPONSOR if validation == "sponsor" else (),
                                      validity_days=min(days, 825),
