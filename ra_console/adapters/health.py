@@ -25,9 +25,6 @@ class Check:
     detail: str
 
 
-utc = aware  # SQLite gives naive datetimes back; they are UTC
-
-
 @lru_cache(maxsize=16)
 def _next_update(path: str, mtime_ns: int) -> datetime:  # mtime: a new CRL, a new entry
     return x509.load_der_x509_crl(Path(path).read_bytes()).next_update_utc
@@ -64,7 +61,7 @@ def readiness(runtime) -> list[Check]:
     if seen is None:
         checks.append(Check("runner", False, "no job runner heartbeat"))
     else:
-        age = int((now - utc(seen)).total_seconds())
+        age = int((now - aware(seen)).total_seconds())
         checks.append(Check("runner", age <= config["health.runner_silent_seconds"],
                             f"last heartbeat {age} s ago"))
     crls = crl_next_updates(config["pki.local_ca_path"])

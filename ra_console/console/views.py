@@ -169,23 +169,24 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
         names, others = _split_terms(search or "")
         actor = current_actor()
         listing = execute and request.endpoint == f"{self.endpoint}.index_view"
+        ranked = (execute and names and not others and not filters and sort_column is None
+                  and (actor.has_role("ra_admin") or actor.has_role("auditor")))
+        if not (listing or ranked):
+            return super().get_list(page, sort_column, sort_desc, search, filters,
+                                    execute=execute, page_size=page_size)
         page_size = self.page_size if page_size is None else page_size
         session = get_session()
-        if (execute and names and not others and not filters and sort_column is None
-                and (actor.has_role("ra_admin") or actor.has_role("auditor"))):
-            if listing:  # the ranked page, its count and its rows in one statement
-                count, rows = listed_page(session, ranked_page(names, page, page_size))
-                if count is None:  # nothing, or a page past the end
-                    count = count_of(session, names) if page else 0
-                return count, rows
+        if ranked and listing:  # the ranked page, its count and its rows in one statement
+            count, rows = listed_page(session, ranked_page(names, page, page_size))
+            if count is None:  # nothing, or a page past the end
+                count = count_of(session, names) if page else 0
+            return count, rows
+        if ranked:
             count, ids = count_and_ids(session, names, page, page_size)
-        elif listing:
+        else:
             count, query = super().get_list(page, sort_column, sort_desc, search, filters,
                                             execute=False, page_size=page_size)
             ids = [row_id for (row_id,) in query.with_entities(Certificate.id)]
-        else:
-            return super().get_list(page, sort_column, sort_desc, search, filters,
-                                    execute=execute, page_size=page_size)
         if listing:
             return count, listed_certificates(session, ids)
         position = {row_id: n for n, row_id in enumerate(ids)}

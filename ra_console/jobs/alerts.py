@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
-from ra_console.adapters.health import crl_next_updates, utc
+from ra_console.adapters.health import crl_next_updates
 from ra_console.adapters.outbox import enqueue
 from ra_console.adapters.settings import safe_mode
+from ra_console.core.db import aware
 from ra_console.jobs.admin_mail import handle_admin_alert
 from ra_console.models import OutboxMessage, RunnerHeartbeat
 
@@ -57,7 +58,7 @@ def silent_runners(session, now, minutes: int) -> list[RunnerHeartbeat]:
 def _silence(runner: RunnerHeartbeat, now) -> tuple[dict, str, str]:
     """The runner_silent alert's context, console path and incident (the same for the
     runners' outbox alert and the web processes' direct one: one mail per silence)."""
-    seen = utc(runner.seen_at)
+    seen = aware(runner.seen_at)
     return ({"runner": runner.runner, "seen": seen.strftime(STAMP),
              "minutes": int((now - seen).total_seconds() // 60)},
             "/console/", f"{runner.runner}:{seen:%Y%m%dT%H%M%S}")

@@ -16,9 +16,9 @@ from ra_console.adapters.settings import issuance_pause
 from ra_console.core.db import lock_rows
 from ra_console.jobs.admin_mail import (
     alert_recipients,
-    current_runtime as _runtime,
+    current_runtime,
     handle_admin_alert,
-    public_link as _link,
+    public_link,
 )
 from ra_console.models import (
     AuditEvent,
@@ -77,7 +77,7 @@ def handle_ca_submit(session: Session, message: OutboxMessage) -> None:
     paused = batch["paused"] if batch else issuance_pause(session).paused
     if paused:  # maintenance: keep the request, try again later
         raise RetryLater("issuance is paused")
-    runtime = _runtime()
+    runtime = current_runtime()
     ca_name = runtime.profile_cas[cert.profile]
     # A remote connector first asks the CA whether it already has this order (a previous
     # attempt may have reached it without its answer reaching us), then submits.
@@ -89,7 +89,7 @@ def handle_ca_revoke(session: Session, message: OutboxMessage) -> None:
     cert = _certificate(session, message)
     if not cert.serial:
         return
-    connector_for(_runtime(), cert.ca_name or "local").revoke(
+    connector_for(current_runtime(), cert.ca_name or "local").revoke(
         cert.ca_ref or cert.serial, cert.serial, cert.revocation_reason)
 
 
@@ -117,10 +117,10 @@ def handle_mail(session: Session, message: OutboxMessage) -> None:
         reason = data.get("comment") or data.get("reason") or ""
     context = {
         "name": person.display_name, "address": cert.addresses[0],
-        "addresses": ", ".join(cert.addresses), "link": _link(f"/certificates/{cert.public_id}"),
+        "addresses": ", ".join(cert.addresses), "link": public_link(f"/certificates/{cert.public_id}"),
         "not_after": cert.not_after.strftime("%Y-%m-%d") if cert.not_after else "",
         "serial": cert.serial or "", "reason": reason,
-        "renew_link": _link(f"/certificates/new?mailbox={message.payload.get('mailbox', '')}"),
+        "renew_link": public_link(f"/certificates/new?mailbox={message.payload.get('mailbox', '')}"),
         "days": message.payload.get("days", ""),
         # which request file holds this key (the reminder asks to keep it after renewal)
         "request_file": suggested_file_name(cert.addresses[0], cert.public_id)
@@ -139,9 +139,9 @@ def handle_challenge_mail(session: Session, message: OutboxMessage) -> None:
         return  # replaced, used or its alias removed: the old link must not go out any more
     address = session.get(MailboxAddress, challenge.address_id)
     person = session.get(Person, challenge.person_id)
-    token = token_for(_runtime().config["secret_key"], challenge.nonce)
+    token = token_for(current_runtime().config["secret_key"], challenge.nonce)
     context = {"name": person.display_name, "address": address.display,
-               "link": _link(f"/redeem/{token}"), "username": person.username,
+               "link": public_link(f"/redeem/{token}"), "username": person.username,
                "expires": challenge.expires_at.strftime("%Y-%m-%d %H:%M UTC")}
     mail.deliver(address.display, mail.render("challenge", languages_for(person), context))
 
@@ -158,7 +158,7 @@ def handle_deactivated_mail(session: Session, message: OutboxMessage) -> None:
                         f"{c.not_after:%Y-%m-%d})" for c in certs) or "-"
     context = {"name": owner.display_name, "username": owner.username,
                "addresses": ", ".join(addresses), "certificates": listing,
-               "link": _link("/certificates")}
+               "link": public_link("/certificates")}
     mail.deliver(message.payload["to"],
                  mail.render("address_deactivated", [message.payload["lang"]]
                              if message.payload.get("lang") else ["de", "en"], context))
@@ -172,9 +172,9 @@ def handle_alert_mail(session: Session, message: OutboxMessage) -> None:
                "serial": payload.get("serial") or "-", "ca": payload.get("ca") or "-",
                "ca_ref": payload.get("ca_ref") or "-", "kind": payload["kind"],
                "problems": "\n".join(f"- {p}" for p in payload.get("problems", [])),
-               "link": _link(f"/console/certificates/details/?id={cert.id}")}
+               "link": public_link(f"/console/certificates/details/?id={cert.id}")}
     rendered = mail.render("certificate_check_failed", ["en"], context)
-    for recipient in alert_recipients(session, _runtime().config):
+    for recipient in alert_recipients(session, current_runtime().config):
         mail.deliver(recipient, rendered)
 
 
@@ -185,10 +185,10 @@ def handle_issuance_lost_mail(session: Session, message: OutboxMessage) -> None:
     cert = session.exec(select(Certificate).where(
         Certificate.spki_sha256 == payload["spki_sha256"])).first()  # the request it was for
     context = {**payload, "address": cert.addresses[0] if cert else "-",
-               "link": _link(f"/console/certificates/details/?id={cert.id}" if cert
+               "link": public_link(f"/console/certificates/details/?id={cert.id}" if cert
                              else "/console/certificates/")}
     rendered = mail.render("issuance_lost", ["en"], context)
-    for recipient in alert_recipients(session, _runtime().config):
+    for recipient in alert_recipients(session, current_runtime().config):
         mail.deliver(recipient, rendered)
 
 
@@ -201,7 +201,7 @@ def handle_offboarding_mail(session: Session, message: OutboxMessage) -> None:
                "serial": cert.serial or "", "why": message.payload["why"],
                "revoke_on": message.payload["revoke_on"],
                "revocation_reason": message.payload["reason"],
-               "link": _link(f"/certificates/{cert.public_id}")}
+               "link": public_link(f"/certificates/{cert.public_id}")}
     lang = message.payload.get("lang")
     mail.deliver(message.payload["to"], mail.render(
         "offboarding_notice", [lang] if lang else ["de", "en"], context))
@@ -235,12 +235,12 @@ def handle_digest_mail(session: Session, message: OutboxMessage) -> None:
         RoleAssignment.institute_id.is_not(None))).all())
     if not institutes:
         return  # no longer a network contact
-    runtime = _runtime()
+    runtime = current_runtime()
     now = runtime.now()
     context = {"name": person.display_name, "week": message.payload["week"],
                "institutes": _digest_rows(institute_figures(session, now, institutes), now,
                                           runtime.config["timezone"]),
-               "link": _link("/console/")}
+               "link": public_link("/console/")}
     rendered = mail.render("weekly_digest", languages_for(person), context)
     for address in idm_addresses(session, person.id):
         mail.deliver(address, rendered)
@@ -251,7 +251,7 @@ def handle_directory_publish(session: Session, message: OutboxMessage) -> None:
     if cert.status != "issued":  # revoked or expired before it got there
         return
     try:
-        cert.directory_dn = LdapDirectory(_runtime().config).publish(cert)
+        cert.directory_dn = LdapDirectory(current_runtime().config).publish(cert)
         cert.directory_state = "published"
     except NoEntry:
         # nobody to publish to (yet): recorded; `ra-console directory sync` catches up
@@ -260,7 +260,7 @@ def handle_directory_publish(session: Session, message: OutboxMessage) -> None:
 
 def handle_directory_unpublish(session: Session, message: OutboxMessage) -> None:
     cert = _certificate(session, message)
-    dn = LdapDirectory(_runtime().config).unpublish(cert)
+    dn = LdapDirectory(current_runtime().config).unpublish(cert)
     cert.directory_state, cert.directory_dn = "removed", dn or cert.directory_dn
 
 
@@ -275,7 +275,7 @@ def handle_problem_report_mail(session: Session, message: OutboxMessage) -> None
                "reported": report.created_at.strftime("%Y-%m-%d %H:%M UTC"),
                "addresses": ", ".join(cert.addresses),
                "revoked": cert.status == "revoked", "reason": cert.revocation_reason or "",
-               "link": _link("/pki/problem-report" if to == "reporter" else "/certificates")}
+               "link": public_link("/pki/problem-report" if to == "reporter" else "/certificates")}
     if to == "reporter":
         recipient, languages = report.reporter_email, [report.reporter_lang]
     else:

@@ -8,8 +8,7 @@ from pkilint import loader, pkix
 from pkilint.cabf import cabf_crl, smime
 from pkilint.pkix import certificate, crl, extension, name
 
-# Finding and is_blocking are part of this module's interface too (callers import them here)
-from ra_console.pki.findings import BLOCKING, Finding, findings_of, is_blocking  # noqa: F401
+from ra_console.pki.findings import Finding, findings_of
 
 
 def lint_certificate(cert_der: bytes) -> list[Finding]:
@@ -60,4 +59,4 @@ def lint_crl(crl_der: bytes, *, authority: bool = False) -> list[Finding]:
     return findings_of(validator.validate(doc.root))
 
 
-__all__ = ["BLOCKING", "Finding", "is_blocking", "lint_certificate", "lint_crl"]
+__all__ = ["lint_certificate", "lint_crl"]

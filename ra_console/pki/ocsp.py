@@ -78,7 +78,7 @@ def respond(directory, request_der: bytes, now: datetime,
 
 
 def lint_response(response_der: bytes) -> list:
-    """pkilint's RFC 6960 checks of an OCSP response (list of lint.Finding)."""
+    """pkilint's RFC 6960 checks of an OCSP response (list of findings.Finding)."""
     # pkilint here, not at the top: the web app answers OCSP requests with this module
     # and never lints there; pkilint's loaded schemas cost each gunicorn worker tens of MB
     from pkilint import loader, pkix

@@ -14,9 +14,10 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, mult
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from ra_console.adapters.health import crl_next_updates, utc
+from ra_console.adapters.health import crl_next_updates
 from ra_console.adapters.heartbeat import heartbeats
 from ra_console.core.config import ConfigError
+from ra_console.core.db import aware
 from ra_console.queries import operations
 from ra_console.web.access import public
 
@@ -60,7 +61,7 @@ class OperationsCollector:
         leader = GaugeMetricFamily("ra_runner_leader", "1 for the job runner that "
                                    "schedules the sweeps", labels=["runner"])
         for row in runners:
-            seen.add_metric([row.runner], utc(row.seen_at).timestamp())
+            seen.add_metric([row.runner], aware(row.seen_at).timestamp())
             leader.add_metric([row.runner], 1 if row.leader else 0)
         yield seen
         yield leader
@@ -69,7 +70,7 @@ class OperationsCollector:
         failed = GaugeMetricFamily("ra_job_last_run_failed", "1 when the job sweep's last "
                                    "run failed", labels=["job"])
         for job, run in sorted(runs.items()):
-            swept.add_metric([job], utc(datetime.fromisoformat(run["at"])).timestamp())
+            swept.add_metric([job], aware(datetime.fromisoformat(run["at"])).timestamp())
             failed.add_metric([job], 1 if run.get("error") else 0)
         yield swept
         yield failed

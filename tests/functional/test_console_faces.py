@@ -258,3 +258,38 @@ def test_audit_list_names_the_person_of_role_and_person_events(browser, runtime)
     assert cell and cell.group(1) == "Max Muster (max)"
     export = browser.get("/console/audit/export/csv/").get_data(as_text=True)
     assert re.search(rf",{max_id},", export)
+
+
+def test_listed_cells_say_what_the_column_formatters_say(app, runtime, issue_directly):
+    """The certificate list renders plain rows with its own cell formatting
+    (CertificateView.listed_cells); for every listed column it must show what the view's
+    formatters show for the entity (details, export), here with a legal name and an
+    institute set."""
+    from flask import g
+
+    from ra_console.models import Person
+    from ra_console.queries.certificate_list import listed_certificates
+    from ra_console.web.current import actor_for
+
+    cert_id = issue_directly()
+    with runtime.session() as s:
+        row = s.get(Certificate, cert_id)
+        itc = s.exec(select(Institute).where(Institute.code == "ITC")).one()
+        s.get(Mailbox, row.mailbox_id).institute_id = itc.id
+        person = s.get(Person, row.person_id)
+        person.legal_given_name, person.legal_surname = "Erika Maria", "Mustermann-Groß"
+        s.commit()
+    view = next(v for v in app.extensions["admin"][0]._views
+                if getattr(v, "endpoint", "") == "certificates")
+    for lang in ("de", "en"):
+        with app.test_request_context("/console/certificates/",
+                                      headers={"Accept-Language": lang}):
+            with runtime.session() as s:
+                admin = s.exec(select(Person).where(Person.username == "admin")).one()
+                g.person, g.actor = admin, actor_for(admin, s)
+            [listed] = listed_certificates(view.session, [cert_id])
+            entity = view.get_query().filter(Certificate.id == cert_id).one()
+            expected = [(c, str(view.get_list_value(None, entity, c))) for c in view.column_list]
+            assert view.listed_cells(listed) == expected
+            cells = dict(expected)
+            assert cells["mailbox.institute"] == "ITC" and "Mustermann-Groß" in cells["person"]

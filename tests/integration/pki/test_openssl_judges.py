@@ -10,7 +10,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ra_console.pki.lint import is_blocking, lint_certificate, lint_crl
+from ra_console.pki.findings import is_blocking
+from ra_console.pki.lint import lint_certificate, lint_crl
 
 LINT_CLI = Path(sys.executable).with_name("lint_cabf_smime_cert")
 BLOCKING_MARKERS = ("(FATAL)", "(ERROR)", "(WARNING)")

@@ -9,7 +9,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from ra_console.pki.certificates import SubjectSpec, issue_certificate
-from ra_console.pki.lint import Finding, is_blocking, lint_certificate, lint_crl
+from ra_console.pki.findings import Finding, is_blocking
+from ra_console.pki.lint import lint_certificate, lint_crl
 from ra_console.pki.profiles import profile_from_mapping
 
 DER = serialization.Encoding.DER
