@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import wraps
 from itertools import chain
+from typing import NamedTuple
 
 from flask import Response, abort, redirect, request, stream_with_context, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_admin.model.template import LinkRowAction
-from flask_babel import lazy_gettext
-from flask_wtf import FlaskForm
+from flask_babel import get_locale, lazy_gettext
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from werkzeug.utils import secure_filename
 
@@ -26,6 +27,7 @@ from ra_console.core.db import get_session
 from ra_console.web.access import OPERATOR_ROLES
 from ra_console.web.current import current_actor
 from ra_console.web.formats import local_date, local_time
+from ra_console.web.forms import Form
 from ra_console.web.pages import state_label
 from ra_console.web.spreadsheet import csv_lines
 from ra_console.workflow import audit
@@ -142,6 +144,12 @@ VALUE_COLUMNS = {"role": "role", "kind": "kind", "source": "source", "origin": "
                  "template": "template"}
 
 
+class FilterMenu(NamedTuple):
+    groups: dict
+    labels: list[str]
+    groups_json: Markup
+
+
 class GuardedModelView(Guarded, ModelView):
     """A model list with role-dependent create/edit/delete/export and row-level scope.
 
@@ -149,7 +157,7 @@ class GuardedModelView(Guarded, ModelView):
     (console/labels.py), in lists, details, filters and exports alike."""
     # Flask-WTF's form: the same CSRF token the global CSRFProtect checks on every POST
     # (flask_admin.form.SecureForm makes its own tokens, which CSRFProtect refuses).
-    form_base_class = FlaskForm
+    form_base_class = Form
     allow_create = allow_edit = allow_delete = False
     can_view_details = True
     can_export = True
@@ -188,6 +196,23 @@ class GuardedModelView(Guarded, ModelView):
         self.column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, **times}
         self.column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, **times}
         super().__init__(*args, **kwargs)
+        self._filter_menus: dict[str, FilterMenu] = {}
+
+    def filter_menu(self) -> FilterMenu | None:
+        """The filters' names and Flask-Admin's description of them for its filter script,
+        in the reader's language: fixed once the view is made, so made once per language."""
+        if not self._filter_groups:
+            return None
+        locale = str(get_locale())
+        if locale not in self._filter_menus:
+            groups = super()._get_filter_groups()
+            self._filter_menus[locale] = FilterMenu(
+                groups, list(groups), Markup(htmlsafe_json_dumps(groups)))
+        return self._filter_menus[locale]
+
+    def _get_filter_groups(self):
+        menu = self.filter_menu()
+        return menu.groups if menu else None
 
     def get_filter_arg(self, index, flt):
         """Filter URLs named by column and operation, the same in every language (the

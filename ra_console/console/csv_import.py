@@ -8,7 +8,6 @@ import binascii
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from ra_console.console.base import GuardedView
 from ra_console.console.mailboxes import institutes_of
@@ -16,6 +15,7 @@ from ra_console.core.db import get_session
 from ra_console.usecases.addresses import send_challenge
 from ra_console.usecases.csv_import import CsvError, apply, plan
 from ra_console.web.current import current_actor
+from ra_console.web.forms import Form
 from ra_console.web.messages import address_message
 from ra_console.workflow.state import WorkflowError
 
@@ -49,7 +49,7 @@ class CsvImportView(GuardedView):
 
     @expose("/", methods=["GET", "POST"])
     def index(self):
-        form = FlaskForm()
+        form = Form()
         institutes = institutes_of(current_actor())
         if request.method == "GET":
             return self.render("console/csv_import.html", form=form, institutes=institutes,

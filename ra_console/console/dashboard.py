@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import get_locale, gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -31,6 +30,7 @@ from ra_console.queries.institute_figures import institute_figures
 from ra_console.usecases.digest import set_weekly_digest
 from ra_console.web.current import current_actor
 from ra_console.web.formats import local_time
+from ra_console.web.forms import Form
 from ra_console.web.spreadsheet import csv_lines
 from ra_console.workflow import audit
 
@@ -146,7 +146,7 @@ class DashboardView(GuardedIndexView):
             page["institutes"] = institute_figures(session, now, set(actor.institutes()))
         if actor.has_role("network_contact") and actor.person_id is not None:
             page["digest"] = session.get(Person, actor.person_id).weekly_digest
-            page["digest_form"] = FlaskForm()
+            page["digest_form"] = Form()
         if page["operations"]:  # not cached: the clock of each case is the point
             page["reports"] = [(r, colon_serial(r.serial), time_left(r.due_at, now)) for r in session.exec(
                 select(ProblemReport).where(ProblemReport.status == "open")
@@ -161,7 +161,7 @@ class DashboardView(GuardedIndexView):
     @requires_roles("network_contact")
     def digest(self):
         """A network contact orders or stops the weekly digest of their figures."""
-        if not FlaskForm().validate_on_submit():
+        if not Form().validate_on_submit():
             abort(400)
         wanted = request.form.get("weekly_digest")
         if wanted not in ("on", "off"):

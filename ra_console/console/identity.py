@@ -8,7 +8,6 @@ from datetime import date
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from ra_console.console.base import GuardedModelView, GuardedView
 from ra_console.core.db import get_session
@@ -22,6 +21,7 @@ from ra_console.usecases.identity import (
     verify,
 )
 from ra_console.web.current import current_actor
+from ra_console.web.forms import Form
 from ra_console.web.limits import spend
 from ra_console.web.messages import input_message
 from ra_console.workflow.state import WorkflowError
@@ -59,7 +59,7 @@ class IdentityDeskView(GuardedView):
     write_roles = ("id_verifier",)
 
     def _page(self, **context):
-        context.setdefault("form", FlaskForm())
+        context.setdefault("form", Form())
         context.setdefault("check", None)
         context.setdefault("error", None)
         return self.render("console/identity_desk.html", document_types=DOCUMENT_TYPES,
@@ -67,7 +67,7 @@ class IdentityDeskView(GuardedView):
 
     @expose("/", methods=["GET", "POST"])
     def index(self):
-        form = FlaskForm()
+        form = Form()
         if request.method == "GET":
             return self._page()
         if not form.validate_on_submit():

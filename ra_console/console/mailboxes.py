@@ -7,7 +7,6 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
 from flask_babel import gettext as _, lazy_gettext, ngettext
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlmodel import select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
@@ -28,13 +27,14 @@ from ra_console.usecases.addresses import (
     set_name_and_comment,
 )
 from ra_console.web.current import current_actor
+from ra_console.web.forms import Form
 from ra_console.web.limits import limited_transition
 from ra_console.web.messages import address_message
 from ra_console.web.pages import state_label
 from ra_console.workflow.state import WorkflowError
 
 
-class MailboxForm(FlaskForm):
+class MailboxForm(Form):
     institute_id = SelectField(lazy_gettext("Institute"), validate_choice=False)
     primary = StringField(lazy_gettext("Primary address"))
     alias1 = StringField(lazy_gettext("Alias"))
@@ -227,7 +227,7 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
     @expose("/approve-name/<row_id>", methods=["POST"])
     def approve_name(self, row_id):
         actor = current_actor()
-        if not actor.has_role("ra_admin") or not FlaskForm().validate_on_submit():
+        if not actor.has_role("ra_admin") or not Form().validate_on_submit():
             abort(403)
         session = get_session()
         row = self._workflow_row(row_id)

@@ -6,8 +6,10 @@ certificate rows (docs/performance.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import Subquery, and_, bindparam, case, func, literal, select
 
 from ra_console.models import Certificate, CertificateName
 from ra_console.models.certificate_name import name_key
@@ -33,29 +35,50 @@ class NameTerms:
         return Certificate.id.in_(select(CertificateName.certificate_id)
                                   .where(*self.conditions()))
 
-    def rank(self):
-        """0 the name as typed, 1 every term a whole word (in any order; a hyphen
-        separates words), 2 every term the start of a word, 3 a part of a word: "Lena"
-        finds Lena before Helena."""
-        padded = literal(" ") + func.replace(CertificateName.name_key, "-", " ") + literal(" ")
-        return case(
-            (CertificateName.name_key == " ".join(self.words), 0),
-            (and_(*[padded.like(f"% {w} %") for w in self.words]), 1),
-            (and_(*[padded.like(f"% {w}%") for w in self.words]), 2),
-            else_=3)
+    def params(self) -> dict[str, str]:
+        """The values of the ranked statement's parameters (see _ranked)."""
+        values = {"typed": " ".join(self.words)}
+        for i, (pattern, word) in enumerate(zip(self.patterns, self.words, strict=True)):
+            values |= {f"pattern{i}": pattern, f"whole{i}": f"% {word} %",
+                       f"start{i}": f"% {word}%"}
+        return values
 
 
-def ranked_page(names: NameTerms, page: int | None, page_size: int | None):
-    """A subquery of one page of matching certificate ids (`certificate_id`), ranked
-    (then newest first) as `position`, with the count of all matches as `total` (window
-    functions over the narrow table: one index scan for both)."""
-    order = (names.rank(), CertificateName.created_at.desc(),
-             CertificateName.certificate_id.desc())
+class RankedPage(NamedTuple):
+    subquery: Subquery  # certificate_id, total (the count of all matches), position
+    params: dict
+
+
+def ranked_page(names: NameTerms, page: int | None, page_size: int | None) -> RankedPage:
+    """One page of matching certificate ids (`certificate_id`), ranked (then newest first)
+    as `position`, with the count of all matches as `total` (window functions over the
+    narrow table: one index scan for both); the statement with its parameters."""
+    params = names.params()
+    if page_size:
+        params |= {"limit": page_size, "offset": (page or 0) * page_size}
+    return RankedPage(_ranked(len(names.patterns), bool(page_size)), params)
+
+
+@lru_cache(maxsize=32)
+def _ranked(terms: int, paged: bool) -> Subquery:
+    """The statement for this many terms, made once (building it cost a search page more
+    than PostgreSQL's work); the terms are bound parameters. The rank: 0 the name as typed,
+    1 every term a whole word (in any order; a hyphen separates words), 2 every term the
+    start of a word, 3 a part of a word: "Lena" finds Lena before Helena."""
+    key = CertificateName.name_key
+    padded = literal(" ") + func.replace(key, "-", " ") + literal(" ")
+    rank = case(
+        (key == bindparam("typed"), 0),
+        (and_(*[padded.like(bindparam(f"whole{i}")) for i in range(terms)]), 1),
+        (and_(*[padded.like(bindparam(f"start{i}")) for i in range(terms)]), 2),
+        else_=3)
+    order = (rank, CertificateName.created_at.desc(), CertificateName.certificate_id.desc())
     ranked = (select(CertificateName.certificate_id, func.count().over().label("total"),
                      func.row_number().over(order_by=order).label("position"))
-              .where(*names.conditions()).order_by(*order))
-    if page_size:
-        ranked = ranked.limit(page_size).offset((page or 0) * page_size)
+              .where(*[key.like(bindparam(f"pattern{i}")) for i in range(terms)])
+              .order_by(*order))
+    if paged:
+        ranked = ranked.limit(bindparam("limit")).offset(bindparam("offset"))
     return ranked.subquery("ranked")
 
 
@@ -68,9 +91,9 @@ def count_and_ids(session, names: NameTerms, page: int | None,
                   page_size: int | None) -> tuple[int, list[int]]:
     """Count and one page of certificate ids, ranked, for an actor who sees every
     certificate, in one statement."""
-    ranked = ranked_page(names, page, page_size)
+    ranked, params = ranked_page(names, page, page_size)
     found = session.execute(select(ranked.c.certificate_id, ranked.c.total)
-                            .order_by(ranked.c.position)).all()
+                            .order_by(ranked.c.position), params).all()
     if not found:  # nothing, or a page past the end: the count by itself
         return (count_of(session, names) if page else 0), []
     return found[0].total, [row.certificate_id for row in found]

@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import or_
 from sqlmodel import select
 
@@ -20,6 +19,7 @@ from ra_console.core.db import get_session
 from ra_console.models import Setting
 from ra_console.usecases import settings as stored
 from ra_console.web.current import current_actor
+from ra_console.web.forms import Form
 from ra_console.web.messages import rule_message
 
 
@@ -156,7 +156,7 @@ class ProfileEditing:
         runtime = session.info["runtime"]
         if profile not in runtime.config["profiles"]:
             abort(404)
-        form = FlaskForm()
+        form = Form()
         values = profile_form_values(runtime.profiles[profile], runtime.profile_cas[profile])
         done, values, errors = self._post(
             session, runtime, form, overrides.profile_key(profile), values,
@@ -182,7 +182,7 @@ class ProfileEditing:
             abort(404)
         session = get_session()
         runtime = session.info["runtime"]
-        form = FlaskForm()
+        form = Form()
         done, values, errors = self._post(
             session, runtime, form, overrides.ca_key(ca), ca_form_values(runtime.ca_config(ca), ca),
             lambda actor: stored.set_ca_override(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext as _, lazy_gettext, ngettext
 from sqlmodel import select
 from wtforms import SelectChoice, SelectField
@@ -69,6 +70,9 @@ class BulkRevokeMixin:
     def action_revoke(self, ids):
         if not current_actor().has_role("ra_admin"):
             abort(403)
+        if not ids:  # the menu works without script, so nothing may be ticked
+            flash(_("Please tick the certificates to revoke first."), "error")
+            return redirect(get_redirect_target() or url_for(".index_view"))
         return redirect(url_for(".revoke_selected_view", ids=",".join(ids)))
 
     @expose("/revoke-selected/", methods=["GET", "POST"])

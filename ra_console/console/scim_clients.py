@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlmodel import select
 
 from ra_console.console.base import GuardedView, requires_roles
@@ -20,6 +19,7 @@ from ra_console.usecases.scim_clients import (
     rotate_token,
 )
 from ra_console.web.current import current_actor
+from ra_console.web.forms import Form
 from ra_console.web.messages import SCIM_CLIENT_MESSAGES
 
 
@@ -29,7 +29,7 @@ class ScimClientsView(GuardedView):
     def _page(self, token: str | None = None, token_for: str | None = None):
         session = get_session()
         clients = session.exec(select(ScimClient).order_by(ScimClient.name)).all()
-        return self.render("console/scim_clients.html", form=FlaskForm(), clients=clients,
+        return self.render("console/scim_clients.html", form=Form(), clients=clients,
                            may_write=self.may_write, token=token, token_for=token_for)
 
     @expose("/")
@@ -71,6 +71,6 @@ class ScimClientsView(GuardedView):
 
     @staticmethod
     def _checked_session():
-        if not FlaskForm().validate_on_submit():
+        if not Form().validate_on_submit():
             abort(400)
         return get_session()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from ra_console.adapters.settings import IssuancePause, issuance_pause, removal_breaker
 from ra_console.console.base import GuardedView, requires_roles
@@ -15,6 +14,7 @@ from ra_console.core.db import get_session
 from ra_console.usecases.breaker import confirm_removals
 from ra_console.usecases.settings import set_issuance_pause
 from ra_console.web.current import current_actor
+from ra_console.web.forms import Form
 
 
 class SettingsView(ProfileEditing, GuardedView):
@@ -24,7 +24,7 @@ class SettingsView(ProfileEditing, GuardedView):
     def index(self):
         session = get_session()
         runtime = session.info["runtime"]
-        form = FlaskForm()
+        form = Form()
         if request.method == "POST":
             if not self.may_write:
                 abort(403)
@@ -49,7 +49,7 @@ class SettingsView(ProfileEditing, GuardedView):
     @requires_roles("ra_admin")
     def confirm_removals(self):
         """The circuit breaker paused offboarding: an RA admin lets the run go ahead."""
-        if not FlaskForm().validate_on_submit():
+        if not Form().validate_on_submit():
             abort(400)
         session = get_session()
         if confirm_removals(session, current_actor(), session.info["runtime"].now()):

@@ -24,6 +24,7 @@ from ra_console.console.base import (
 )
 from ra_console.console.faces import colon_serial, face_of, name_and_username, person_name
 from ra_console.console.labels import trigger_label, value_label
+from ra_console.console.list_links import ListLinks
 from ra_console.console.name_search import NameTerms, count_and_ids, count_of, ranked_page
 from ra_console.console.revoke_all import BulkRevokeMixin, RevocationForm, RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
@@ -159,6 +160,16 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
                       "e-mail.", name=face_of(row))]
         return []
 
+    def render(self, template, **kwargs):
+        if template == self.list_template:  # the list page's links (console/list_links.py)
+            kwargs["links"] = ListLinks(
+                self.get_url(".index_view"), self.get_url(".export", export_type="csv"),
+                page=kwargs["page"], sort=kwargs["sort_column"], desc=kwargs["sort_desc"],
+                search=kwargs["search"], extra_args=kwargs["extra_args"],
+                page_size=kwargs["page_size"], filter_args=kwargs["filter_args"],
+                query_args=list(request.args.items(multi=True)))
+        return super().render(template, **kwargs)
+
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):
         """The list page's rows as plain rows of the listed columns (listed_cells formats
@@ -177,7 +188,7 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
         page_size = self.page_size if page_size is None else page_size
         session = get_session()
         if ranked and listing:  # the ranked page, its count and its rows in one statement
-            count, rows = listed_page(session, ranked_page(names, page, page_size))
+            count, rows = listed_page(session, *ranked_page(names, page, page_size))
             if count is None:  # nothing, or a page past the end
                 count = count_of(session, names) if page else 0
             return count, rows

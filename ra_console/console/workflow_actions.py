@@ -11,7 +11,6 @@ from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_admin.model.template import LinkRowAction
 from flask_babel import get_locale, gettext as _, lazy_gettext
-from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import BooleanField, TextAreaField
 
@@ -21,6 +20,7 @@ from ra_console.core.db import get_session
 from ra_console.queries.history import state_path
 from ra_console.usecases.transitions import perform
 from ra_console.web.current import current_actor
+from ra_console.web.forms import Form
 from ra_console.web.limits import limited_transition
 from ra_console.workflow.definition import Transition, Workflow
 from ra_console.workflow.diagram import mermaid
@@ -28,7 +28,7 @@ from ra_console.workflow.state import WorkflowError, available, workflow_of
 from ra_console.workflow.svg import render as render_svg
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     comment = TextAreaField()
     confirmed = BooleanField()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlmodel import select
 
 from ra_console.adapters.challenges import hash_token
@@ -14,6 +13,7 @@ from ra_console.queries.addresses import ChallengeTarget, challenge_target
 from ra_console.usecases.addresses import AddressError, redeem
 from ra_console.web.access import login_required
 from ra_console.web.current import current_actor
+from ra_console.web.forms import Form
 from ra_console.web.limits import spend
 from ra_console.web.messages import address_message
 
@@ -32,7 +32,7 @@ def pending_addresses(session, person_id: int, now) -> list[MailboxAddress]:
 @login_required
 def redeem_link(token: str):
     """GET shows what will be confirmed (mail scanners may fetch links); POST confirms."""
-    form = FlaskForm()
+    form = Form()
     if form.validate_on_submit():
         spend("redeem")
         session = get_session()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -13,9 +12,10 @@ from wtforms import (
 )
 
 from ra_console.pki.revocation import USER_REASONS
+from ra_console.web.forms import Form
 
 
-class RequestForm(FlaskForm):
+class RequestForm(Form):
     mailbox = RadioField(validate_choice=False)
     # aliases: one checkbox list per mailbox, named aliases-<mailbox id> (see views.py)
     consent_name_and_mailbox = BooleanField()
@@ -25,9 +25,9 @@ class RequestForm(FlaskForm):
     csr_text = TextAreaField()
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form: the confirmation button plus its CSRF token."""
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = SelectField(choices=[SelectChoice(r, r) for r in USER_REASONS], validate_choice=True)

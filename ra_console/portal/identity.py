@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlmodel import select
 
 from ra_console.core.db import get_session
@@ -13,6 +12,7 @@ from ra_console.queries.requests import has_status
 from ra_console.usecases.identity import current_check, start
 from ra_console.web.access import login_required
 from ra_console.web.current import current_actor, current_person
+from ra_console.web.forms import Form
 
 bp = Blueprint("identity", __name__)
 
@@ -22,7 +22,7 @@ bp = Blueprint("identity", __name__)
 def identity():
     session, person = get_session(), current_person()
     runtime = current_app.extensions["ra_runtime"]
-    form = FlaskForm()
+    form = Form()
     if request.method == "POST" and form.validate_on_submit():
         if not request.form.get("consent"):
             flash(_("Please consent to the processing of your identity data."), "error")

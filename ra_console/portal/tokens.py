@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from ra_console.core.db import get_session
 from ra_console.usecases.api_tokens import SCOPES, TokenError, is_live, issue, revoke, tokens_of
 from ra_console.web.access import login_required
 from ra_console.web.current import current_actor
+from ra_console.web.forms import Form
 from ra_console.web.messages import token_message
 
 bp = Blueprint("tokens", __name__)
@@ -27,7 +27,7 @@ def _page(form, secret=None):
 @bp.route("/tokens", methods=["GET", "POST"])
 @login_required
 def tokens():
-    form = FlaskForm()
+    form = Form()
     if request.method == "POST" and form.validate_on_submit():
         session = get_session()
         try:
@@ -51,7 +51,7 @@ def tokens():
 @login_required
 def revoke_token(public_id):
     session = get_session()
-    if FlaskForm().validate_on_submit():
+    if Form().validate_on_submit():
         try:
             revoke(session, current_actor(), public_id,
                    current_app.extensions["ra_runtime"].now())

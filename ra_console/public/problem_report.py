@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale
-from flask_wtf import FlaskForm
 
 from ra_console.core.db import get_session
 from ra_console.usecases.problem_reports import KINDS, ReportError, ReportInput, open_report
 from ra_console.web.access import public
+from ra_console.web.forms import Form
 from ra_console.web.limits import spend
 from ra_console.web.messages import report_message
 from ra_console.web.pages import form_expired
@@ -21,7 +21,7 @@ from ra_console.web.pages import form_expired
 bp = Blueprint("problem_report", __name__, url_prefix="/pki")
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     """Only the CSRF token: the fields are read from request.form, so that a refused
     report comes back with everything typed."""
 

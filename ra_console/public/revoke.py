@@ -14,12 +14,12 @@ import binascii
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from ra_console.core.db import get_session
 from ra_console.pki.possession import new_challenge
 from ra_console.usecases.certificates import RevocationError, revoke_by_key_possession
 from ra_console.web.access import public
+from ra_console.web.forms import Form
 from ra_console.web.limits import spend
 from ra_console.web.messages import REVOCATION_MESSAGES, request_file_texts
 from ra_console.web.pages import form_expired
@@ -27,7 +27,7 @@ from ra_console.web.pages import form_expired
 bp = Blueprint("revoke", __name__, url_prefix="/pki")
 
 
-class PossessionForm(FlaskForm):
+class PossessionForm(Form):
     """Only the CSRF token: the fields are read from request.form and request.files."""
 
 

@@ -5,7 +5,9 @@ docs/performance.md)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import lru_cache
+
+from sqlalchemy import Subquery, select
 from sqlalchemy.engine import Row
 
 from ra_console.models import Certificate, Institute, Mailbox, Person
@@ -29,11 +31,16 @@ def listed_certificates(session, ids: list[int]) -> list[Row]:
     return [found[i] for i in ids if i in found]
 
 
-def listed_page(session, page) -> tuple[int | None, list[Row]]:
+def listed_page(session, page: Subquery, params: dict) -> tuple[int | None, list[Row]]:
     """The rows of a page subquery (`certificate_id`, `position`, and `total`: the count
     of the whole result) in its order, with that count; None for no rows."""
-    rows = session.execute(
-        LISTED.add_columns(page.c.total)
-        .join(page, page.c.certificate_id == Certificate.id)
-        .order_by(page.c.position)).all()
+    rows = session.execute(_joined(page), params).all()
     return (rows[0].total if rows else None), rows
+
+
+@lru_cache(maxsize=32)
+def _joined(page: Subquery):
+    """Made once per page statement (those are made once, console/name_search.py)."""
+    return (LISTED.add_columns(page.c.total)
+            .join(page, page.c.certificate_id == Certificate.id)
+            .order_by(page.c.position))

@@ -35,6 +35,8 @@ def test_no_wcag_violation(app, chromium, live_server, axe, issue_directly, who,
     page.wait_for_load_state()
     pages = PORTAL_PAGES[1:] + (console_pages(app) if who not in ("erika", "gast") else [])
     pages += [f"/console/problem_reports/actions/{case}"] if who in ("admin", "auditor") else []
+    # a searched list: the search field with its clear link
+    pages += ["/console/certificates/?search=Erika"] if who not in ("erika", "gast") else []
     for path in pages:
         response = page.goto(live_server + path)
         if response is None or response.status != 200:

@@ -334,3 +334,60 @@ def test_menu_follows_roles_language_and_page(browser):
     browser.login("nk-itc")
     contact = menu("/console/certificates/")
     assert "/console/audit/" not in contact and active(contact) == ["/console/certificates/"]
+
+
+def test_certificate_list_links_keep_the_search_and_filters(browser, make_certificate):
+    """The list page's own links (console/list_links.py): sorting, page size and export
+    keep the search and the filters; clearing drops both and keeps order and page size;
+    the page-size menu speaks the reader's language."""
+    import html
+    from urllib.parse import parse_qs, urlsplit
+
+    make_certificate()
+    browser.login("admin")
+    query = "search=Erika&flt0_2=issued&sort=5&desc=1&page_size=50"
+    page = browser.get(f"/console/certificates/?{query}", headers={
+        "Accept-Language": "de"}).get_data(as_text=True)
+    links = [html.unescape(h) for h in re.findall(r'href="(/console/certificates/[^"]*)"', page)]
+
+    def args(url: str) -> dict:
+        return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+    sorts = [args(html.unescape(u)) for u in re.findall(r'<th[^>]*>\s*<a href="([^"]*)"', page)]
+    assert len(sorts) == 4 and all(a["search"] == "Erika" and a["flt0_2"] == "issued"
+                                   and a["page_size"] == "50" for a in sorts)
+    assert any(a["sort"] == "5" and "desc" not in a for a in sorts)  # turns the order
+    sizes = [args(u) for u in links if "page_size=100" in u]
+    assert sizes and sizes[0]["search"] == "Erika" and sizes[0]["sort"] == "5"
+    export = [args(u) for u in links if "/export/csv/" in u]
+    assert export == [args(f"?{query}")]
+    cleared = [args(u) for u in links if "search=" not in u and "export" not in u
+               and "flt0" not in u and "page_size=50" in u]
+    assert {"sort": "5", "desc": "1", "page_size": "50"} in cleared
+    assert "Erika" in page and "Liste (1)" in page
+    assert re.search(r">\s*100 Elemente<", page) and "items<" not in page  # one language
+    for url in {u for u in links if "/console/certificates/?" in u}:
+        assert browser.get(url).status_code == 200, url
+
+
+def test_list_links_page_numbers():
+    from ra_console.console.list_links import ListLinks
+
+    links = ListLinks("/c/", "/c/export/csv/", page=3, sort=None, desc=False,
+                      search="a b", extra_args={}, page_size=20,
+                      filter_args={"flt0_status_equals": "issued"}, query_args=[])
+    assert links.page(0) == "/c/?search=a+b&page_size=20&flt0_status_equals=issued"
+    assert links.page(4) == "/c/?page=4&search=a+b&page_size=20&flt0_status_equals=issued"
+    assert links.sort(1, invert=True) == ("/c/?page=3&sort=1&desc=1&search=a+b&page_size=20"
+                                          "&flt0_status_equals=issued")
+    assert links.cleared() == "/c/?page_size=20"
+    assert links.export() == "/c/export/csv/"
+
+
+def test_revoke_with_nothing_ticked_says_so(browser, make_certificate):
+    make_certificate()
+    browser.login("admin")
+    response = browser.submit("/console/certificates/", {"action": "revoke"},
+                              action="/console/certificates/action/", follow_redirects=True)
+    assert response.status_code == 200
+    assert "Please tick the certificates to revoke first." in response.get_data(as_text=True)

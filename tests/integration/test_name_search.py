@@ -101,9 +101,9 @@ def test_ranked_name_as_typed_then_whole_words_then_word_starts(runtime, names):
         assert count == 3 and [names[i] for i in ids] == ["Greta Weißer"]
         assert count_and_ids(s, names_, 5, 2) == (3, [])  # past the end
         # the list page's statement: the ranked page joined to the listed columns
-        total, rows = listed_page(s, ranked_page(names_, 1, 2))
+        total, rows = listed_page(s, *ranked_page(names_, 1, 2))
         assert total == 3 and [names[row.id] for row in rows] == ["Greta Weißer"]
-        assert listed_page(s, ranked_page(names_, 5, 2)) == (None, [])
+        assert listed_page(s, *ranked_page(names_, 5, 2)) == (None, [])
 
 
 def test_the_app_keeps_the_name_table(runtime, names):
