@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 
 from ra_console.api.problems import refuse
 from ra_console.core.db import get_session
-from ra_console.models import Person
 from ra_console.usecases.api_tokens import effective_roles, find_live, record_use
 from ra_console.web.current import actor_for
 from ra_console.workflow.actor import Actor
@@ -32,11 +31,11 @@ def _token_actor() -> Actor:
     if not secret:
         refuse(401, "token_missing", _("Send an API token: Authorization: Bearer <token>."),
                headers=CHALLENGE)
-    token = find_live(session, secret, now)
-    if token is None:
+    found = find_live(session, secret, now)
+    if found is None:
         refuse(401, "token_invalid", _("This API token is unknown, revoked or expired."),
                headers=CHALLENGE)
-    person = session.get(Person, token.person_id)
+    token, person = found
     actor = actor_for(person, session, request.remote_addr)
     roles = effective_roles(token, actor)
     if not roles:

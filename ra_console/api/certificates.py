@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Response
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
+from sqlalchemy.orm import load_only
 from sqlmodel import select
 
 from ra_console.api.auth import api_actor, token_required
@@ -33,6 +34,12 @@ bp = Blueprint("api_certificates", __name__, url_prefix="/api/v1/certificates",
                description="Certificate requests and certificates")
 attach(bp)
 READERS = ("user", "network_contact", "ra_admin", "auditor")
+# What a list item shows (certificate_out): not the PEM texts and findings, kilobytes a row
+LISTED = load_only(Certificate.public_id, Certificate.mailbox_id, Certificate.status,
+                   Certificate.profile, Certificate.addresses, Certificate.subject,
+                   Certificate.serial, Certificate.not_before, Certificate.not_after,
+                   Certificate.revoked_at, Certificate.revocation_reason,
+                   Certificate.created_at)
 
 
 def _out(row: Certificate) -> dict:
@@ -64,7 +71,7 @@ def visible_certificate(public_id: str) -> Certificate:
 def list_certificates(args):
     """List the requests and certificates you may see, newest first."""
     session = get_session()
-    query = visible_certificates(select(Certificate), api_actor())
+    query = visible_certificates(select(Certificate).options(LISTED), api_actor())
     if args.get("status"):
         query = query.where(Certificate.status == args["status"])
     if args.get("mailbox"):

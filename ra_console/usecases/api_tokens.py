@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ra_console.core.db import aware
-from ra_console.models import ApiToken
+from ra_console.models import ApiToken, Person
 from ra_console.pki.input_rules import name_problem, refuse
 from ra_console.workflow import audit
 from ra_console.workflow.actor import Actor
@@ -87,13 +87,17 @@ def is_live(token: ApiToken, now: datetime) -> bool:
     return token.revoked_at is None and aware(token.expires_at) > now
 
 
-def find_live(session: Session, secret: str, now: datetime) -> ApiToken | None:
-    """The live token with this secret, or None (unknown, revoked or expired alike)."""
+def find_live(session: Session, secret: str, now: datetime) -> tuple[ApiToken, Person] | None:
+    """The live token with this secret and its holder (read together: every caller needs
+    both), or None (unknown, revoked or expired alike)."""
     if not secret.startswith(PREFIX) or len(secret) > 100:
         return None
-    token = session.exec(select(ApiToken).where(
-        ApiToken.token_hash == hash_secret(secret))).first()
-    return token if token is not None and is_live(token, now) else None
+    found = session.exec(select(ApiToken, Person)
+                         .join(Person, Person.id == ApiToken.person_id)
+                         .where(ApiToken.token_hash == hash_secret(secret))).first()
+    if found is None or not is_live(found[0], now):
+        return None
+    return found[0], found[1]
 
 
 def effective_roles(token: ApiToken, actor: Actor) -> dict[str, frozenset[int]]:

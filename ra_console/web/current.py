@@ -46,7 +46,9 @@ def _actor(person: Person, assignments: Iterable[RoleAssignment], ip: str | None
 
 def actor_for(person: Person, db_session, ip: str | None = None) -> Actor:
     return _actor(person, db_session.exec(
-        select(RoleAssignment).where(RoleAssignment.person_id == person.id)).all(), ip)
+        select(RoleAssignment).where(RoleAssignment.person_id == person.id)
+        .options(lazyload(RoleAssignment.person), lazyload(RoleAssignment.institute))).all(),
+        ip)
 
 
 def current_actor() -> Actor | None:

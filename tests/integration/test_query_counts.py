@@ -275,3 +275,33 @@ def test_certificate_list_reads_its_rows_in_one_statement(runtime, seeded, brows
     # the person with roles, the count, the page of ids, the rows
     assert statements_for(runtime, browser, "/console/certificates/") == 4
     assert statements_for(runtime, browser, "/console/certificates/?search=%5Eerika.extra") <= 5
+
+
+def test_api_call_statements_and_list_columns(app, runtime, seeded):
+    """An API call: the token with its holder in one statement, the roles, the audited use
+    (token, audit head, event); the certificate list reads no PEM text; more rows, the
+    same statements."""
+    from support import api_token
+
+    headers = {"Authorization": f"Bearer {api_token(runtime, 'admin')}"}
+    client = app.test_client()
+
+    def api(url: str) -> list[str]:
+        client.get(url, headers=headers)  # warm
+        with counting(runtime) as statements:
+            assert client.get(url, headers=headers).status_code == 200, url
+        return statements
+
+    me = api("/api/v1/me")
+    own = [s for s in me if "audit_" not in s]  # the audit chain's share differs by dialect
+    # token with holder, roles, and the token's last use (none when the test clock has
+    # not moved since the warm-up call: an unchanged value is not written)
+    assert 2 <= len(own) <= 3 and "FROM role_assignment" in own[1], own
+    assert "JOIN person" in own[0] and not any(s.startswith("SELECT person") for s in own)
+    grow(runtime, "erika", 3)
+    small = api("/api/v1/certificates?limit=50")
+    grow(runtime, "erika", 15)
+    large = api("/api/v1/certificates?limit=50")
+    assert len(large) == len(small) == len(me) + 2  # + the page, + its mailboxes' ids
+    listing = next(s for s in large if "FROM certificate" in s)
+    assert "pem" not in listing and "lint_findings" not in listing
