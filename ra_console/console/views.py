@@ -8,7 +8,7 @@ from flask import flash, g, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
-from flask_babel import get_locale, gettext as _, lazy_gettext
+from flask_babel import format_decimal, get_locale, gettext as _, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy.orm import defer, lazyload, selectinload
 from sqlmodel import select
@@ -31,7 +31,12 @@ from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
 from ra_console.models import Certificate, Mailbox, MailboxAddress, Person
 from ra_console.models.organization import display_name_of
-from ra_console.queries.certificate_list import listed_certificates, listed_page
+from ra_console.queries.certificate_list import (
+    ESTIMATE_FROM,
+    listed_certificates,
+    listed_page,
+    whole_list_count,
+)
 from ra_console.usecases.certificates import revoke
 from ra_console.usecases.sessions import end_all_sessions
 from ra_console.web.current import current_actor
@@ -129,6 +134,7 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
     trigger_forms = {"revoke": RevocationForm}
     column_auto_select_related = False  # get_query loads person and mailbox (selectinload)
     list_template = "console/certificate_list.html"
+    estimate_from = ESTIMATE_FROM  # see get_count_query
 
     def get_query(self):
         # the list never shows the PEM texts (kilobytes each, stored out of line); person
@@ -159,6 +165,29 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
             return [_("The certificate %(name)s will be revoked; the holder is told by "
                       "e-mail.", name=face_of(row))]
         return []
+
+    def get_count_query(self):
+        """The whole list (no search, no filter) of a role that sees every certificate, on
+        PostgreSQL: its size as PostgreSQL estimates it once the table is large
+        (queries/certificate_list.py), shown as "about"; every other count is exact."""
+        if self._whole_list():
+            g.count_is_estimate = True
+            return self.session.query(whole_list_count(self.estimate_from))
+        return super().get_count_query()
+
+    def _whole_list(self) -> bool:
+        actor = current_actor()
+        return (request.endpoint == f"{self.endpoint}.index_view"
+                and not request.args.get("search")
+                and not any(key.startswith("flt") for key in request.args)
+                and self.session.get_bind().dialect.name == "postgresql"
+                and (actor.has_role("ra_admin") or actor.has_role("auditor")))
+
+    def about_count(self, count: int | None) -> str | None:
+        """"about 1,044,195" for an estimated count, else None."""
+        if not g.get("count_is_estimate") or (count or 0) < self.estimate_from:
+            return None
+        return _("about %(num)s", num=format_decimal(count))
 
     def render(self, template, **kwargs):
         if template == self.list_template:  # the list page's links (console/list_links.py)

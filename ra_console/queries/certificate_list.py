@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import Subquery, select
+from sqlalchemy import Subquery, literal_column, select
 from sqlalchemy.engine import Row
 
 from ra_console.models import Certificate, Institute, Mailbox, Person
@@ -44,3 +44,18 @@ def _joined(page: Subquery):
     return (LISTED.add_columns(page.c.total)
             .join(page, page.c.certificate_id == Certificate.id)
             .order_by(page.c.position))
+
+
+# From this many rows on, the whole list's pager uses PostgreSQL's estimate of the table's
+# size (kept by ANALYZE and autovacuum) instead of counting every row (30 ms at a million,
+# on every page view).
+ESTIMATE_FROM = 100_000
+
+
+def whole_list_count(estimate_from: int = ESTIMATE_FROM):
+    """A column for the number of all certificates: the estimate from `estimate_from` rows
+    on, else counted (PostgreSQL evaluates only the CASE branch it takes)."""
+    return literal_column(
+        f"(SELECT CASE WHEN c.reltuples >= {int(estimate_from)} THEN c.reltuples::bigint "
+        "ELSE (SELECT count(*) FROM certificate) END "
+        "FROM pg_class c WHERE c.oid = 'certificate'::regclass)")

@@ -391,3 +391,28 @@ def test_revoke_with_nothing_ticked_says_so(browser, make_certificate):
                               action="/console/certificates/action/", follow_redirects=True)
     assert response.status_code == 200
     assert "Please tick the certificates to revoke first." in response.get_data(as_text=True)
+
+
+def test_whole_certificate_list_counts_by_estimate_when_large(browser, make_certificate,
+                                                               runtime, monkeypatch):
+    """PostgreSQL, a role that sees everything, no search or filter: a large table's size
+    is PostgreSQL's estimate, said to be one; a search, a filter, SQLite and a network
+    contact's list are counted."""
+    from ra_console.console.views import CertificateView
+
+    make_certificate()
+    make_certificate("max", issue=False)
+    postgres = runtime.engine.dialect.name == "postgresql"
+    if postgres:
+        with runtime.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE certificate")
+    monkeypatch.setattr(CertificateView, "estimate_from", 1)
+    browser.login("admin")
+    whole = browser.get("/console/certificates/").get_data(as_text=True)
+    assert ("List (about 2)" in whole) is postgres and ("List (2)" in whole) is not postgres
+    german = browser.get("/console/certificates/", headers={"Accept-Language": "de"})
+    assert ("Liste (etwa 2)" in german.get_data(as_text=True)) is postgres
+    assert "List (1)" in browser.get("/console/certificates/?search=Erika").get_data(
+        as_text=True)
+    assert "List (1)" in browser.get("/console/certificates/?flt0_2=issued").get_data(
+        as_text=True)
