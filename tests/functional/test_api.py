@@ -311,3 +311,29 @@ def test_mailbox_search_finds_address_parts_and_user_names(app, client, monkeypa
         for q in ("erika", "LAB", "lab2", "max", "nk-itc", "nobody"):
             assert found(q) == expected(q), q
         assert len(expected("erika")) >= 3 and len(expected("lab")) == 2  # not trivial
+
+
+def test_last_use_is_kept_to_the_minute_and_every_use_audited(app, client, clock):
+    """The token's "last used" (shown to the minute) is written at most once a minute;
+    every use is still its own audit event."""
+    from ra_console.core.db import aware
+
+    runtime = app.extensions["ra_runtime"]
+    token = api_token(runtime, "erika", days=1)
+
+    def last_used():
+        with runtime.session() as s:
+            return aware(s.exec(select(ApiToken)).one().last_used_at)
+
+    assert call(client, "GET", "/api/v1/me", token).status_code == 200
+    first = last_used()
+    assert first == clock.now
+    clock.advance(seconds=30)
+    call(client, "GET", "/api/v1/me", token)
+    assert last_used() == first
+    clock.advance(seconds=31)
+    call(client, "GET", "/api/v1/me", token)
+    assert last_used() == clock.now
+    with runtime.session() as s:
+        uses = s.exec(select(AuditEvent).where(AuditEvent.trigger == "api_token_use")).all()
+    assert len(uses) == 3
