@@ -113,6 +113,7 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
     column_list = ["primary", "aliases", "kind", "display_name", "owner", "institute",
                    "status", "comment"]
     column_labels = {"owner.username": lazy_gettext("Person"), "owner": lazy_gettext("Person"),
+                     "institute.code": lazy_gettext("Institute"),
                      "addresses.address": lazy_gettext("E-mail address"),
                      "kind": lazy_gettext("Mailbox type"),
                      "display_name": lazy_gettext("Display name"),
