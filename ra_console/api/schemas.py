@@ -149,4 +149,9 @@ def certificate_out(row: Certificate, mailbox_public_id: str) -> dict:
 
 
 def event_out(row: AuditEvent) -> dict:
-    return {name: getattr(row, name) for name in AuditEventOut().fields}
+    return {name: getattr(row, name) for name in EVENT_FIELDS}
+
+
+# A schema instance copies all its fields: made once here, not once per listed event
+# (that was a third of the audit-event list's time).
+EVENT_FIELDS = tuple(AuditEventOut().fields)
