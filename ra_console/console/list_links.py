@@ -39,10 +39,8 @@ class ListLinks:
 
     def cleared(self) -> str:
         """The first page without search and filters, keeping order and page size."""
-        args = {k: v for k, v in self.args.items() if not k.startswith("flt")}
-        query = urlencode([(k, v) for k, v in {**args, "page": None, "search": None}.items()
-                           if v is not None])
-        return f"{self.base}?{query}" if query else self.base
+        filters = {k: None for k in self.args if k.startswith("flt")}
+        return self.url(page=None, search=None, **filters)
 
     def export(self) -> str:
         query = urlencode(self.query_args)

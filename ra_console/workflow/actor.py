@@ -20,6 +20,11 @@ class Actor:
     def has_role(self, role: str) -> bool:
         return role in self.roles
 
+    @property
+    def sees_everything(self) -> bool:
+        """The global reading roles (RA admin, auditor) see every institute's rows."""
+        return "ra_admin" in self.roles or "auditor" in self.roles
+
     def institutes(self, role: str = "network_contact") -> frozenset[int]:
         return self.roles.get(role, frozenset())
 
