@@ -17,10 +17,20 @@ from sqlmodel import select
 
 from ra_console.adapters.challenges import token_for
 from ra_console.core.config import load_config
-from ra_console.models import AuditEvent, Certificate, Challenge, Institute, MailboxAddress, Person
+from ra_console.models import (
+    AuditEvent,
+    Certificate,
+    Challenge,
+    Institute,
+    Mailbox,
+    MailboxAddress,
+    Person,
+)
 from ra_console.usecases.addresses import MailboxInput, add_mailbox, redeem, send_challenge
 from ra_console.usecases.api_tokens import SCOPES, issue as issue_token
+from ra_console.usecases.requests import create_request
 from ra_console.web.current import actor_for
+from ra_console.workflow.engine import fire
 
 # Under CI a missing component fails the test that needs it; locally it skips.
 REQUIRE_ALL = os.environ.get("CI") == "true" or os.environ.get("RA_REQUIRE_ALL") == "1"
@@ -230,3 +240,41 @@ def open_problem_report(runtime, cert_id: int, kind: str = "key_compromise") -> 
             description="Found the key on a paste site.", lang="en"), "127.0.0.1")
         s.commit()
         return report.id
+
+
+CONSENTS = {"name_and_mailbox": True, "data_processing": True, "directory_publication": True}
+
+
+def person(s, username: str) -> Person:
+    return s.exec(select(Person).where(Person.username == username)).one()
+
+
+def extra_mailbox(s, owner: Person, n: int, now) -> Mailbox:
+    """A verified institute mailbox of `owner` (address <username>.extra<n>@uni.example.org)."""
+    mailbox = Mailbox(owner_id=owner.id, source="institute", kind="personal", status="verified",
+                      display_name=f"{owner.given_name} {owner.surname}")
+    s.add(mailbox)
+    s.flush()
+    address = f"{owner.username}.extra{n}@uni.example.org"
+    s.add(MailboxAddress(mailbox_id=mailbox.id, address=address, display=address,
+                         is_primary=True, verified_at=now, method="challenge"))
+    s.flush()
+    return mailbox
+
+
+def send_requests(runtime, count: int, new_csr, username: str = "erika") -> list[int]:
+    """`count` requests of `username` (demo data) in `sent`, each with its ca.submit
+    outbox message."""
+    ids = []
+    with runtime.session() as s:
+        who = person(s, username)
+        start = s.exec(select(Mailbox.id).order_by(Mailbox.id.desc())).first() or 0
+        for i in range(count):
+            mailbox = extra_mailbox(s, who, start + i, runtime.now())
+            cert = create_request(s, runtime, actor_for(who, s), who,
+                                  mailbox_public_id=mailbox.public_id, aliases=[],
+                                  csr=new_csr()[1], consents=CONSENTS)
+            fire(s, cert, "submit", actor_for(who, s))
+            ids.append(cert.id)
+        s.commit()
+    return ids

@@ -146,8 +146,8 @@ def drain(session_factory: Callable[[], Session], handlers: dict[str, Handler], 
           prepare: dict[str, Prepare] | None = None) -> int:
     """Handle due messages; returns how many were handled.
 
-    Kinds in `batched` are claimed together and handled in one transaction, each in a
-    savepoint: one claim and one commit per batch, and their rows stay locked until then,
+    Kinds in `batched` are claimed together and handled in one transaction (see
+    _handle_batch): one claim and one commit per batch, and their rows stay locked until then,
     so several runners share the queue without doing a message twice. Every other kind
     (mail: sent again after a crash, it must stay one message) in its own transaction;
     others=False leaves them for later (the bench measures the issuance pipeline alone)."""
@@ -188,6 +188,25 @@ def _run(session: Session, message: OutboxMessage, handlers: dict[str, Handler])
 
 def _handle_batch(session: Session, messages: list[OutboxMessage],
                   handlers: dict[str, Handler], now: datetime, policy: RetryPolicy) -> int:
+    """All messages under one savepoint, flushed together (a savepoint per message was two
+    of a certificate's three statements); if any fails, that savepoint is rolled back and
+    the batch is redone one savepoint per message, so that the failing one is undone and
+    rescheduled alone. The redo runs a handler a second time in the same transaction:
+    handlers of batched kinds keep what an outside party answered them in the batch and
+    do not ask again (jobs.handlers.handle_ca_submit: a request is never submitted to the
+    CA twice). The batch's row locks stay: they are taken at the transaction's root."""
+    try:
+        with session.begin_nested():
+            for message in messages:
+                _run(session, message, handlers)
+            session.flush()  # a database error shows here, not at the commit
+    except Exception:  # noqa: BLE001 - redone message by message below
+        return _handle_each(session, messages, handlers, now, policy)
+    return _finish(session, [m.id for m in messages], now)
+
+
+def _handle_each(session: Session, messages: list[OutboxMessage],
+                 handlers: dict[str, Handler], now: datetime, policy: RetryPolicy) -> int:
     done = []
     for message in messages:
         error = None
@@ -203,6 +222,10 @@ def _handle_batch(session: Session, messages: list[OutboxMessage],
             done.append(message.id)
         else:
             _reschedule(message, now, policy, error or None)
+    return _finish(session, done, now)
+
+
+def _finish(session: Session, done: list[int], now: datetime) -> int:
     if done:  # one statement for the batch
         session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(done)).values(
             state="done", done_at=now, last_error=None, attempts=OutboxMessage.attempts + 1))

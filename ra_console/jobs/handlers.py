@@ -81,7 +81,13 @@ def handle_ca_submit(session: Session, message: OutboxMessage) -> None:
     ca_name = runtime.profile_cas[cert.profile]
     # A remote connector first asks the CA whether it already has this order (a previous
     # attempt may have reached it without its answer reaching us), then submits.
-    result = connector_for(runtime, ca_name).submit(order_for(cert, runtime))
+    # The batch keeps the CA's answer: a batch redone message by message after a failure
+    # (adapters.outbox._handle_batch) applies it again rather than submitting twice.
+    answers = batch.setdefault("answers", {}) if batch else {}
+    result = answers.get(cert.public_id)
+    if result is None:
+        result = answers[cert.public_id] = connector_for(runtime, ca_name).submit(
+            order_for(cert, runtime))
     apply_result(session, runtime, cert, ca_name, result)
 
 

@@ -1,13 +1,19 @@
 """The job runner's batches (adapters/outbox.drain with `batched` kinds): one transaction
-per batch, a savepoint per message, audit events chained at the batch's commit."""
+and one savepoint per batch, redone one savepoint per message when a message fails, audit
+events chained at the batch's commit."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import text
 from sqlmodel import select
+from support import send_requests
 
 from ra_console.adapters import outbox
-from ra_console.models import AuditEvent, OutboxMessage
+from ra_console.jobs.sweeps import drain_outbox
+from ra_console.models import AuditEvent, Certificate, OutboxMessage
+from ra_console.pki.issuance_log import issued_serials
 from ra_console.workflow.audit import append_event, chained_at_commit, verify_chain
 
 KIND = "test.batched"
@@ -150,3 +156,32 @@ def test_rows_locked_for_a_batch_are_not_locked_again_in_its_transaction(runtime
             s.rollback()
     finally:
         event.remove(runtime.engine, "before_cursor_execute", record)
+
+
+def test_a_failing_request_makes_its_batch_redo_without_submitting_twice(app, runtime,
+                                                                        new_csr):
+    """A batch of CA submissions in which one message fails (its request is gone): the
+    batch's savepoint is rolled back and the batch redone message by message. The
+    requests handled before the failure are issued from the CA's answer the batch kept,
+    not submitted again: the local CA's issuance register holds one certificate each."""
+    ids = send_requests(runtime, 3, new_csr)
+    with runtime.session() as s:
+        outbox.enqueue(s, "ca.submit", {"certificate": "no-such-request"}, "test:missing")
+        s.commit()
+    ids += send_requests(runtime, 1, new_csr)  # claimed after the failing one
+    ca_dir = Path(runtime.config["pki.local_ca_path"])
+    signed_before = issued_serials(ca_dir)
+    with app.app_context():
+        assert drain_outbox(runtime, only_batched=True) == 4
+    with runtime.session() as s:
+        certs = [s.get(Certificate, cert_id) for cert_id in ids]
+        assert [c.status for c in certs] == ["issued"] * 4
+        assert issued_serials(ca_dir) - signed_before == {int(c.serial, 16) for c in certs}
+        issue_events = s.exec(select(AuditEvent.entity_id).where(
+            AuditEvent.trigger == "issue")).all()
+        assert sorted(issue_events) == sorted(c.public_id for c in certs)
+        failed = s.exec(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == "test:missing")).one()
+        assert (failed.state, failed.attempts) == ("pending", 1)
+        assert "LookupError" in failed.last_error
+        assert verify_chain(s).ok
