@@ -189,40 +189,53 @@ def _run(session: Session, message: OutboxMessage, handlers: dict[str, Handler])
 def _handle_batch(session: Session, messages: list[OutboxMessage],
                   handlers: dict[str, Handler], now: datetime, policy: RetryPolicy) -> int:
     """All messages under one savepoint, flushed together (a savepoint per message was two
-    of a certificate's three statements); if any fails, that savepoint is rolled back and
-    the batch is redone one savepoint per message, so that the failing one is undone and
-    rescheduled alone. The redo runs a handler a second time in the same transaction:
-    handlers of batched kinds keep what an outside party answered them in the batch and
-    do not ask again (jobs.handlers.handle_ca_submit: a request is never submitted to the
-    CA twice). The batch's row locks stay: they are taken at the transaction's root."""
+    of a certificate's three statements). If a message fails, that savepoint is rolled
+    back and the batch redone one savepoint per message, so that only the failing one is
+    rescheduled: it is not run again (its failure is kept), the messages after it run
+    for the first time, and those before it run a second time in this transaction.
+    Handlers of batched kinds therefore keep what an outside party answered them in the
+    batch and do not ask again (jobs.handlers.handle_ca_submit: a request is never
+    submitted to the CA twice). The batch's row locks stay: taken at the root."""
+    failed: dict[int, Exception] = {}
     try:
         with session.begin_nested():
             for message in messages:
-                _run(session, message, handlers)
-            session.flush()  # a database error shows here, not at the commit
+                try:
+                    _run(session, message, handlers)
+                except Exception as exc:
+                    failed[message.id] = exc
+                    raise
+            session.flush()  # a database error shows here (then every message is redone)
     except Exception:  # noqa: BLE001 - redone message by message below
-        return _handle_each(session, messages, handlers, now, policy)
+        return _handle_each(session, messages, handlers, now, policy, failed)
     return _finish(session, [m.id for m in messages], now)
 
 
 def _handle_each(session: Session, messages: list[OutboxMessage],
-                 handlers: dict[str, Handler], now: datetime, policy: RetryPolicy) -> int:
+                 handlers: dict[str, Handler], now: datetime, policy: RetryPolicy,
+                 failed: dict[int, Exception]) -> int:
     done = []
     for message in messages:
-        error = None
-        try:
-            with session.begin_nested():  # a failure undoes this message's work only
-                _run(session, message, handlers)
-        except RetryLater:
-            error = ""
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-            log.warning("outbox %s (%s) failed: %s", message.id, message.kind, exc)
-            error = f"{type(exc).__name__}: {exc}"[:2000]
+        error = failed.get(message.id)
+        if error is None:
+            try:
+                with session.begin_nested():  # a failure undoes this message's work only
+                    _run(session, message, handlers)
+            except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+                error = exc
         if error is None:
             done.append(message.id)
         else:
-            _reschedule(message, now, policy, error or None)
+            _reschedule(message, now, policy, _error_text(message, error))
     return _finish(session, done, now)
+
+
+def _error_text(message: OutboxMessage, error: Exception) -> str | None:
+    """What is recorded of a failure (logged); None for RetryLater, which is none."""
+    if isinstance(error, RetryLater):
+        return None
+    log.warning("outbox %s (%s) failed: %s", message.id, message.kind, error)
+    return f"{type(error).__name__}: {error}"[:2000]
 
 
 def _finish(session: Session, done: list[int], now: datetime) -> int:
