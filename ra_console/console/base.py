@@ -277,6 +277,14 @@ class GuardedModelView(Guarded, ModelView):
                         mimetype="text/csv")
 
 
+def institute_scope(query, column):
+    """Limit a list to the actor's institutes, unless the actor sees everything."""
+    actor = current_actor()
+    if actor.sees_everything:
+        return query
+    return query.filter(column.in_(sorted(actor.institutes())))
+
+
 def status_label(workflow: str):
     """Column formatter: the state's label in the reader's language."""
     def format_status(view, context, model, name):

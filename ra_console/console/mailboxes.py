@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlmodel import select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 
-from ra_console.console.base import GuardedModelView
+from ra_console.console.base import GuardedModelView, institute_scope
 from ra_console.console.faces import face_of, person_name
 from ra_console.console.revoke_all import RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
@@ -138,10 +138,7 @@ class MailboxView(RevokeAllMixin, WorkflowActionsMixin, GuardedModelView):
                            "owner.username", "comment", "name_approved_by", "created_at"]
 
     def scope_query(self, query):
-        actor = current_actor()
-        if actor.sees_everything:
-            return query
-        return query.filter(Mailbox.institute_id.in_(sorted(actor.institutes())))
+        return institute_scope(query, Mailbox.institute_id)
 
     def consequences(self, row, transition):
         if transition.trigger == "deactivate":

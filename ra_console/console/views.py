@@ -19,6 +19,7 @@ from ra_console.console.base import (
     HISTORY,
     GuardedModelView,
     GuardedView,
+    institute_scope,
     readable_column,
     status_label,
 )
@@ -86,13 +87,6 @@ def _serial(view, context, model, name):
     return colon_serial(model.serial)
 
 
-def _institute_scope(view, query, column):
-    actor = current_actor()
-    if actor.sees_everything:
-        return query
-    return query.filter(column.in_(sorted(actor.institutes())))
-
-
 class ApprovalView(WorkflowActionsMixin, GuardedModelView):
     """Requests waiting for an RA admin's approval (four eyes: never one's own)."""
     read_roles = ("ra_admin", "auditor")
@@ -150,8 +144,8 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
         actor = current_actor()
         if actor.sees_everything:
             return query  # global roles: no join (it made every count scan the mailboxes)
-        return _institute_scope(self, query.join(Mailbox, Mailbox.id == Certificate.mailbox_id),
-                                Mailbox.institute_id)
+        return institute_scope(query.join(Mailbox, Mailbox.id == Certificate.mailbox_id),
+                               Mailbox.institute_id)
 
     def fire_transition(self, session, row, trigger, form):
         if trigger == "revoke":  # through the revocation use case: reason and time recorded

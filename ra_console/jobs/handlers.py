@@ -79,10 +79,9 @@ def handle_ca_submit(session: Session, message: OutboxMessage) -> None:
         raise RetryLater("issuance is paused")
     runtime = current_runtime()
     ca_name = runtime.profile_cas[cert.profile]
-    # A remote connector first asks the CA whether it already has this order (a previous
-    # attempt may have reached it without its answer reaching us), then submits.
-    # The batch keeps the CA's answer: a batch redone message by message after a failure
-    # (adapters.outbox._handle_batch) applies it again rather than submitting twice.
+    # Never submit twice: a remote connector first looks the order up at the CA (an
+    # earlier attempt may have reached it), and a batch redone after a failure
+    # (adapters.outbox._handle_batch) applies the answer it kept.
     answers = batch.setdefault("answers", {}) if batch else {}
     result = answers.get(cert.public_id)
     if result is None:
