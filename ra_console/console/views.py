@@ -30,7 +30,15 @@ from ra_console.console.name_search import NameTerms, count_and_ids, count_of, r
 from ra_console.console.revoke_all import BulkRevokeMixin, RevocationForm, RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
-from ra_console.models import Certificate, Mailbox, MailboxAddress, Person
+from ra_console.models import (
+    Certificate,
+    CertificateIdentifier,
+    CertificateName,
+    Mailbox,
+    MailboxAddress,
+    Person,
+)
+from ra_console.models.certificate_name import name_key
 from ra_console.models.organization import display_name_of
 from ra_console.queries.certificate_list import (
     ESTIMATE_FROM,
@@ -239,26 +247,40 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Flask-Admin's search (each term: ILIKE on every searchable column that could
-        hold it, `^term` a prefix, `=term` exact); a prefix term or one shaped like an address (with "@" or
-        ".") also matches the addresses of the certificate's mailbox. The address match is resolved first
-        into mailbox ids, so that PostgreSQL can OR index scans (trigram indexes, migration
-        0006) instead of scanning a million rows; a bare word ("anna") would match tens of
-        thousands of addresses and is searched in the names only. Terms that can only be
-        a name are matched in the name table (migration 0012), all of them in one lookup."""
-        from sqlalchemy import Unicode, cast, false, or_
+        hold it, `^term` a prefix, `=term` exact); a prefix term or one shaped like an
+        address (with "@" or ".") also matches the addresses of the certificate's mailbox.
+        Each term finds certificates in the narrow tables that hold the searched columns
+        (names: certificate_name, migration 0012; serial, key fingerprint and id:
+        certificate_identifier, migration 0018), by equality on the certificate's B-tree
+        indexes (a whole fingerprint or id), and through the mailboxes whose addresses
+        match (migration 0006): all looked up at once, for the page and its count
+        (_certificates_found). A bare word ("anna") would match tens of thousands of
+        addresses and is searched in the names only; terms that can only be a name are
+        matched in the name table in one lookup."""
+        from sqlalchemy import false, union_all
 
         names, others = _split_terms(search)
         conditions = [names.certificate_ids()] if names else []
         for term, pattern, hexlike, has_digit in others:
-            alternatives = [_hex_match(field, pattern) if field.key in HEX_COLUMNS
-                            else cast(field, Unicode).ilike(pattern)
-                            for field, _path in self._search_fields
-                            if (hexlike or field.key not in HEX_COLUMNS)
-                            and not (has_digit and field.key in NAME_COLUMNS)]
-            alternatives = [a for a in alternatives if a is not None]
+            found, parts = [], []  # selects of certificate ids; identifier kinds to match
+            for field, _path in self._search_fields:
+                if field.key in HEX_COLUMNS and hexlike:
+                    whole = _hex_match(field, pattern)
+                    if whole is PART:
+                        parts.append(field.key)
+                    elif whole is not None:
+                        found.append(select(Certificate.id).where(whole))
+                elif field.key in NAME_COLUMNS and not has_digit:
+                    found.append(select(CertificateName.certificate_id).where(
+                        CertificateName.name_key.like(name_key(pattern))))
+            if parts:
+                found.append(select(CertificateIdentifier.certificate_id).where(
+                    CertificateIdentifier.kind.in_(parts),
+                    CertificateIdentifier.value.ilike(pattern)))
             if term.startswith("^") or "@" in term or "." in term:
-                alternatives.append(_address_match(pattern))
-            conditions.append(or_(*alternatives) if alternatives else false())
+                found.append(_address_certificates(pattern))
+            conditions.append(_certificates_found(
+                found[0] if len(found) == 1 else union_all(*found)) if found else false())
         for condition in conditions:
             query = query.filter(condition)
             if count_query is not None:
@@ -295,7 +317,7 @@ DASHED_COLUMNS = {"public_id"}  # a UUID's dashes; the other hex columns have no
 # Columns with a person's name only (functional certificates have none): names have no
 # digits, so a term with a digit ("^staff248220", a serial) skips their trigram scan.
 NAME_COLUMNS = {"common_name"}
-ADDRESS_IDS_MAX = 2000  # SQLite: beyond this, an IN (subquery)
+IDS_MAX = 2000  # certificates a search term finds: beyond this, an IN (subquery)
 
 
 COLON_HEX = re.compile(r"[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2})+")
@@ -314,13 +336,15 @@ def _hex_term(term: str) -> str:
     return term
 
 
-def _hex_match(field, pattern: str):
-    """ILIKE on a hexadecimal column, or what it amounts to for a term as long as the
-    column (a whole fingerprint or id: equality on the stored lower-case form, a B-tree
-    look-up instead of a trigram scan with 60 trigrams, 58 ms at a million certificates),
-    or None for a term the column cannot hold (longer, or with a dash it has none of)."""
-    from sqlalchemy import Unicode, cast
+PART = object()  # _hex_match: the term may be a part of the column's value
 
+
+def _hex_match(field, pattern: str):
+    """How a hexadecimal column can hold the term: equality on the stored lower-case form
+    for a term as long as the column (a whole fingerprint or id: a B-tree look-up instead
+    of a trigram scan with 60 trigrams, 58 ms at a million certificates), PART for a part
+    of it (found in certificate_identifier), or None for a term it cannot hold (longer, or
+    with a dash it has none of)."""
     length = field.type.length
     inner = pattern.lower()
     if "-" in inner and field.key not in DASHED_COLUMNS:
@@ -330,26 +354,33 @@ def _hex_match(field, pattern: str):
             return None
         if len(inner) - 2 == length:
             return field == inner[1:-1]
-    return cast(field, Unicode).ilike(pattern)
+    return PART
 
 
-def _address_match(pattern: str):
-    """Certificates of mailboxes with an address matching `pattern` (ILIKE). The matching
-    mailbox ids are looked up first (trigram index) and passed on as values, so PostgreSQL
-    can combine index scans (BitmapOr with the other columns) instead of a hashed subplan
-    over every certificate."""
+def _certificates_found(found):
+    """The certificates a term finds (`found`: a select of their ids), looked up once and
+    passed on as values, so that the page and its count do not repeat the trigram scans
+    (each 5-10 ms for a part of a serial at a million certificates: hexadecimal text has
+    few distinct trigrams); a term that finds very many stays a semi-join."""
     from sqlalchemy import ARRAY, Integer, any_, bindparam, false
-    from sqlmodel import select
 
     session = get_session()
-    matching = select(MailboxAddress.mailbox_id).where(MailboxAddress.address.ilike(pattern))
-    if session.get_bind().dialect.name == "postgresql":
-        ids = sorted(set(session.exec(matching).all()))
-        return Certificate.mailbox_id == any_(bindparam(None, ids, type_=ARRAY(Integer)))
-    ids = session.exec(matching.limit(ADDRESS_IDS_MAX + 1)).all()
-    if len(ids) > ADDRESS_IDS_MAX:  # a very broad term: let the database join
-        return Certificate.mailbox_id.in_(matching)
-    return Certificate.mailbox_id.in_(sorted(set(ids))) if ids else false()
+    rows = session.execute(found.limit(IDS_MAX + 1)).all()  # (an id may come twice)
+    if len(rows) > IDS_MAX:  # a very broad term: let the database join
+        return Certificate.id.in_(found)
+    ids = sorted({row[0] for row in rows})
+    if not ids:
+        return false()
+    if session.get_bind().dialect.name == "postgresql":  # one parameter, any number of ids
+        return Certificate.id == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return Certificate.id.in_(ids)
+
+
+def _address_certificates(pattern: str):
+    """The ids of the certificates of mailboxes with an address matching `pattern` (ILIKE,
+    trigram index): a semi-join, looked up with the term's other matches at once."""
+    return select(Certificate.id).where(Certificate.mailbox_id.in_(
+        select(MailboxAddress.mailbox_id).where(MailboxAddress.address.ilike(pattern))))
 
 
 class InstituteView(GuardedModelView):

@@ -3,6 +3,7 @@
 from ra_console.models.api_token import ApiToken
 from ra_console.models.audit import AuditEvent, AuditHead
 from ra_console.models.certificate import Certificate
+from ra_console.models.certificate_identifier import CertificateIdentifier
 from ra_console.models.certificate_name import CertificateName
 from ra_console.models.challenge import Challenge
 from ra_console.models.identity import IdentityCheck
@@ -15,7 +16,7 @@ from ra_console.models.scim import ScimClient
 from ra_console.models.setting import Setting
 
 __all__ = [
-    "ApiToken", "AuditEvent", "AuditHead", "Certificate", "CertificateName", "Challenge", "IdentityCheck", "Institute",
+    "ApiToken", "AuditEvent", "AuditHead", "Certificate", "CertificateIdentifier", "CertificateName", "Challenge", "IdentityCheck", "Institute",
     "InstituteDomain", "Mailbox", "MailboxAddress", "OutboxMessage", "Person", "ProblemReport",
     "RoleAssignment", "RunnerHeartbeat", "ScimClient", "Setting",
 ]
