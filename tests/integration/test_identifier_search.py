@@ -15,11 +15,12 @@ import sqlalchemy as sa
 from flask_admin.contrib.sqla import tools
 from sqlalchemy import Unicode, and_, cast, event, or_, text
 from sqlmodel import select
+from support import holder_with_mailbox
 
 from ra_console.console import views
 from ra_console.core.db import make_engine
-from ra_console.models import Certificate, CertificateIdentifier, Mailbox, Person
-from tests.integration.test_migration_0007 import insert, migrate
+from ra_console.models import Certificate, CertificateIdentifier
+from tests.integration.test_migration_0007 import holder_at, insert, migrate
 
 # (name, serial): a name of hex letters only ("Abe", "Bea") and a serial holding it, so a
 # term like "abe" must find both; a request without a serial yet
@@ -31,14 +32,8 @@ def make_certificates(runtime) -> dict[int, Certificate]:
     """The certificates above, in one mailbox without addresses (no address matches)."""
     now = datetime(2026, 11, 1, tzinfo=timezone.utc)
     with runtime.session() as s:
-        person = Person(username="holder", given_name="H", surname="Older")
-        s.add(person)
-        s.flush()
-        mailbox = Mailbox(owner_id=person.id, source="idm", kind="personal", status="verified",
-                          display_name="H Older")
-        s.add(mailbox)
-        s.flush()
-        certs = [Certificate(person_id=person.id, mailbox_id=mailbox.id,
+        person_id, mailbox_id = holder_with_mailbox(s)
+        certs = [Certificate(person_id=person_id, mailbox_id=mailbox_id,
                              status="issued" if serial else "sent", profile="personal",
                              common_name=name, key_algorithm="RSA-2048", csr_pem="-",
                              spki_sha256=f"{n:02x}" * 32, serial=serial,
@@ -121,14 +116,9 @@ def test_same_certificates_as_the_ilike_search(runtime, browser, monkeypatch, id
 
 def test_migration_backfills_the_identifiers_and_lightens_the_certificate(db_url):
     engine = make_engine(db_url)
-    migrate(engine, "0017")
-    tables = sa.MetaData()
-    tables.reflect(engine)
+    tables, owner, mailbox = holder_at(engine, "0017")
     with engine.begin() as connection:  # certificates as 0017 had them
-        owner = insert(connection, tables.tables["person"], username="erika")
-        mailbox = insert(connection, tables.tables["mailbox"], owner_id=owner,
-                         kind="personal", source="idm", status="verified")
-        made = {serial: (insert(connection, tables.tables["certificate"], person_id=owner,
+        made = {serial: (insert(connection, tables["certificate"], person_id=owner,
                                 mailbox_id=mailbox, public_id=public_id, serial=serial,
                                 spki_sha256=f"{n:064x}", status="issued", profile="personal",
                                 key_algorithm="RSA-2048", origin="upload"), public_id, n)

@@ -20,6 +20,19 @@ def migrate(engine, target: str) -> None:
         command.upgrade(config, target)
 
 
+def holder_at(engine, revision: str) -> tuple[dict[str, sa.Table], int, int]:
+    """The schema as `revision` left it (its tables, reflected), with a person and their
+    verified personal mailbox in it: (tables, person id, mailbox id)."""
+    migrate(engine, revision)
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    with engine.begin() as connection:
+        owner = insert(connection, tables.tables["person"], username="erika")
+        mailbox = insert(connection, tables.tables["mailbox"], owner_id=owner,
+                         kind="personal", source="idm", status="verified")
+    return tables.tables, owner, mailbox
+
+
 def insert(connection, table: sa.Table, **values) -> int:
     """A row as the schema of that time takes it: every required column filled."""
     now = datetime.now(timezone.utc)

@@ -7,17 +7,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import sqlalchemy as sa
 from flask_admin.contrib.sqla import tools
 from sqlalchemy import Unicode, and_, cast, text
 from sqlmodel import select
+from support import holder_with_mailbox
 
 from ra_console.console.name_search import count_and_ids, ranked_page
 from ra_console.console.views import _split_terms
 from ra_console.core.db import make_engine
-from ra_console.models import Certificate, CertificateName, Mailbox, Person
+from ra_console.models import Certificate, CertificateName
 from ra_console.queries.certificate_list import listed_page
-from tests.integration.test_migration_0007 import insert, migrate
+from tests.integration.test_migration_0007 import holder_at, insert, migrate
 
 # umlauts, ß and its capital, a dotless ı, names inside names (Lena/Helena, Weiß/Weißer),
 # a double name, a functional certificate without a name
@@ -39,15 +39,9 @@ def names(runtime):
     now = datetime(2026, 11, 1, tzinfo=timezone.utc)
     ids = {}
     with runtime.session() as s:
-        person = Person(username="holder", given_name="H", surname="Older")
-        s.add(person)
-        s.flush()
-        mailbox = Mailbox(owner_id=person.id, source="idm", kind="personal", status="verified",
-                          display_name="H Older")
-        s.add(mailbox)
-        s.flush()
+        person_id, mailbox_id = holder_with_mailbox(s)
         for n, name in enumerate(NAMES):
-            cert = Certificate(person_id=person.id, mailbox_id=mailbox.id, status="issued",
+            cert = Certificate(person_id=person_id, mailbox_id=mailbox_id, status="issued",
                                profile="personal" if name else "functional",
                                common_name=name, key_algorithm="RSA-2048", csr_pem="-",
                                spki_sha256=f"{n:064x}", created_at=now + timedelta(days=n))
@@ -122,14 +116,9 @@ def test_the_app_keeps_the_name_table(runtime, names):
 
 def test_migration_backfills_the_names(db_url):
     engine = make_engine(db_url)
-    migrate(engine, "0011")
-    tables = sa.MetaData()
-    tables.reflect(engine)
+    tables, owner, mailbox = holder_at(engine, "0011")
     with engine.begin() as connection:  # certificates as 0011 had them
-        owner = insert(connection, tables.tables["person"], username="erika")
-        mailbox = insert(connection, tables.tables["mailbox"], owner_id=owner,
-                         kind="personal", source="idm", status="verified")
-        made = {name: insert(connection, tables.tables["certificate"], person_id=owner,
+        made = {name: insert(connection, tables["certificate"], person_id=owner,
                              mailbox_id=mailbox, public_id=f"p{n}", common_name=name,
                              spki_sha256=f"s{n}", status="issued", profile="personal",
                              key_algorithm="RSA-2048", origin="upload")
