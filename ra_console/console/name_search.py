@@ -97,3 +97,10 @@ def count_and_ids(session, names: NameTerms, page: int | None,
     if not found:  # nothing, or a page past the end: the count by itself
         return (count_of(session, names) if page else 0), []
     return found[0].total, [row.certificate_id for row in found]
+
+
+def named(pattern: str):
+    """The ids of the certificates whose name matches one LIKE pattern (as ILIKE on the
+    name would), for a term that may also be something else (console/views.py)."""
+    return select(CertificateName.certificate_id).where(
+        CertificateName.name_key.like(name_key(pattern)))

@@ -26,19 +26,24 @@ from ra_console.console.base import (
 from ra_console.console.faces import colon_serial, face_of, name_and_username, person_name
 from ra_console.console.labels import trigger_label, value_label
 from ra_console.console.list_links import ListLinks
-from ra_console.console.name_search import NameTerms, count_and_ids, count_of, ranked_page
+from ra_console.console.name_search import (
+    NameTerms,
+    count_and_ids,
+    count_of,
+    named,
+    ranked_page,
+)
 from ra_console.console.revoke_all import BulkRevokeMixin, RevocationForm, RevokeAllMixin
 from ra_console.console.workflow_actions import WorkflowActionsMixin
 from ra_console.core.db import get_session
 from ra_console.models import (
     Certificate,
     CertificateIdentifier,
-    CertificateName,
     Mailbox,
     MailboxAddress,
     Person,
 )
-from ra_console.models.certificate_name import name_key
+from ra_console.models.certificate_identifier import IDENTIFIERS
 from ra_console.models.organization import display_name_of
 from ra_console.queries.certificate_list import (
     ESTIMATE_FROM,
@@ -271,8 +276,7 @@ class CertificateView(BulkRevokeMixin, WorkflowActionsMixin, GuardedModelView):
                     elif whole is not None:
                         found.append(select(Certificate.id).where(whole))
                 elif field.key in NAME_COLUMNS and not has_digit:
-                    found.append(select(CertificateName.certificate_id).where(
-                        CertificateName.name_key.like(name_key(pattern))))
+                    found.append(named(pattern))
             if parts:
                 found.append(select(CertificateIdentifier.certificate_id).where(
                     CertificateIdentifier.kind.in_(parts),
@@ -311,7 +315,7 @@ def _split_terms(search: str) -> tuple[NameTerms, list[tuple[str, str, bool, boo
 
 # Columns that hold only hexadecimal digits (and a UUID's dashes): a term with any other
 # letter cannot match them, so they are left out of its OR (fewer index rechecks).
-HEX_COLUMNS = {"serial", "spki_sha256", "public_id"}
+HEX_COLUMNS = set(IDENTIFIERS)
 HEX_PATTERN_CHARS = set("0123456789abcdefABCDEF-%_")
 DASHED_COLUMNS = {"public_id"}  # a UUID's dashes; the other hex columns have none
 # Columns with a person's name only (functional certificates have none): names have no

@@ -20,6 +20,7 @@ from support import holder_with_mailbox
 from ra_console.console import views
 from ra_console.core.db import make_engine
 from ra_console.models import Certificate, CertificateIdentifier
+from ra_console.models.certificate_identifier import IDENTIFIERS
 from tests.integration.test_migration_0007 import holder_at, insert, migrate
 
 # (name, serial): a name of hex letters only ("Abe", "Bea") and a serial holding it, so a
@@ -52,7 +53,7 @@ def identifiers(session) -> set[tuple[int, str, str]]:
 
 def expected(certs) -> set[tuple[int, str, str]]:
     return {(i, kind, getattr(c, kind)) for i, c in certs.items()
-            for kind in ("public_id", "spki_sha256", "serial") if getattr(c, kind)}
+            for kind in IDENTIFIERS if getattr(c, kind)}
 
 
 def test_the_app_keeps_the_identifiers_in_one_statement_per_flush(runtime):
