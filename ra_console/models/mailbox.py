@@ -43,6 +43,10 @@ class MailboxAddress(SQLModel, table=True):
     __table_args__ = (  # console search by address: trigram GIN on PostgreSQL
         Index("ix_mailbox_address_address_trgm", "address", postgresql_using="gin",
               postgresql_ops={"address": "gin_trgm_ops"}),
+        # a prefix ("^staff2") as a B-tree range; the unique index serves only "=" under a
+        # collation other than C (migration 0019)
+        Index("ix_mailbox_address_address_prefix", "address",
+              postgresql_ops={"address": "varchar_pattern_ops"}),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     mailbox_id: int = Field(foreign_key="mailbox.id", index=True)

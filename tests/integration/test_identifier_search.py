@@ -1,7 +1,8 @@
 """The console's search by serial, key fingerprint and reference id through the identifier
 table (migration 0018): the same certificates as Flask-Admin's ILIKE on the certificate's
 columns found before it; the table kept by the app in one statement per flush and
-backfilled by the migration (SQLite and PostgreSQL)."""
+backfilled by the migration (SQLite and PostgreSQL). The search by address: the same
+certificates as the ILIKE on the addresses, a prefix on the B-tree (migration 0019)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from support import holder_with_mailbox
 
 from ra_console.console import views
 from ra_console.core.db import make_engine
-from ra_console.models import Certificate, CertificateIdentifier
+from ra_console.models import Certificate, CertificateIdentifier, MailboxAddress
 from ra_console.models.certificate_identifier import IDENTIFIERS
 from tests.integration.test_migration_0007 import holder_at, insert, migrate
 
@@ -145,3 +146,63 @@ def test_migration_backfills_the_identifiers_and_lightens_the_certificate(db_url
                 "SELECT indexdef FROM pg_indexes WHERE indexname = "
                 "'ix_certificate_offboard_at'")).scalar_one()
     engine.dispose()
+
+
+ADDRESSES = ["erika.extra@uni.example.org", "erik_a@inst.example.org", "staff1020@example.org",
+             "staff102@example.org"]
+
+
+def address_search(session, pattern: str) -> set[int]:
+    """What the console found before migration 0019: ILIKE on the addresses."""
+    return set(session.exec(select(Certificate.id).where(Certificate.mailbox_id.in_(
+        select(MailboxAddress.mailbox_id).where(MailboxAddress.address.ilike(pattern))))).all())
+
+
+def test_address_search_same_certificates_as_the_ilike(runtime, browser):
+    """A certificate per address (each its own mailbox); a prefix or an exact term in any
+    case, with LIKE's wildcards, and a part of an address: what the ILIKE found."""
+    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    with runtime.session() as s:
+        person_id, first_mailbox = holder_with_mailbox(s)
+        certs = {}
+        for n, address in enumerate(ADDRESSES):
+            mailbox = first_mailbox if n == 0 else holder_with_mailbox(s, f"holder{n}")[1]
+            s.add(MailboxAddress(mailbox_id=mailbox, address=address, display=address))
+            cert = Certificate(person_id=person_id, mailbox_id=mailbox, status="issued",
+                               profile="personal", key_algorithm="RSA-2048", csr_pem="-",
+                               spki_sha256=f"{n:064x}", addresses=[address],
+                               created_at=now + timedelta(days=n))
+            s.add(cert)
+            s.flush()
+            certs[cert.id] = cert
+        s.commit()
+    terms = ["^erika", "^ERIKA.Extra", "^erik_", "^erik%a", "=erika.extra@uni.example.org",
+             "=ERIKA.EXTRA@UNI.EXAMPLE.ORG", "=erika", "^staff102", "^staff1020",
+             "=staff102@example.org", "inst.example", "STAFF102@Example", "^nobody", "^_"]
+    browser.login("admin")
+    with runtime.session() as s:
+        for term in terms:
+            old = address_search(s, tools.parse_like_term(term))
+            page = browser.get("/console/certificates/?search=" + quote(term)).get_data(
+                as_text=True)
+            shown = {i for i, c in certs.items() if c.public_id in page}
+            assert shown == old, (term, shown, old)
+        # not trivial: a prefix in capitals, "_" as LIKE's one character, exact vs prefix
+        assert len(address_search(s, "ERIKA%")) == 1
+        assert len(address_search(s, "erik_%")) == 2
+        assert len(address_search(s, "staff102%")) == 2
+
+
+def test_address_prefix_is_a_btree_range(postgresql_url):
+    """On PostgreSQL, after the migrations, the prefix is served by the pattern B-tree (no
+    trigram scan): with sequential and bitmap scans off, only that index can answer it."""
+    engine = make_engine(postgresql_url)
+    migrate(engine, "head")
+    query = views._address_certificates("staff102%").compile(
+        engine, compile_kwargs={"literal_binds": True})
+    with engine.begin() as connection:
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        connection.execute(text("SET LOCAL enable_bitmapscan = off"))
+        plan = "\n".join(connection.execute(text(f"EXPLAIN {query}")).scalars())
+    engine.dispose()
+    assert "Index Scan using ix_mailbox_address_address_prefix" in plan, plan
